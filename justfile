@@ -1,0 +1,61 @@
+# sandlink: `just run` shows the demo, `just test` runs every test. Both set up what they need.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+wasm_tools_version := "1.263.0"
+venv := ".venv"
+python := venv / "bin/python"
+artifacts := "host_py/sandlink/_artifacts"
+wasm_target := "wasm32-unknown-unknown"
+
+default: run
+
+# Venv with the pinned Python packages, the wasm32 target and the pinned wasm-tools (idempotent).
+setup:
+    rustup target add {{wasm_target}} >/dev/null
+    if [ "$(wasm-tools --version 2>/dev/null | cut -d' ' -f2)" != "{{wasm_tools_version}}" ]; then \
+        cargo install --locked --quiet wasm-tools@{{wasm_tools_version}}; fi
+    [ -x {{python}} ] || python3 -m venv {{venv}}
+    {{python}} -m pip install --quiet --disable-pip-version-check -e 'host_py[test]'
+
+# The one portable component: target/sandlink.wasm, also copied where the package finds it.
+build-wasm:
+    cargo build --release --locked --target {{wasm_target}} -p sandlink
+    wasm-tools component new target/{{wasm_target}}/release/sandlink.wasm -o target/sandlink.wasm
+    wasm-tools validate --features component-model target/sandlink.wasm
+    mkdir -p {{artifacts}} && cp target/sandlink.wasm {{artifacts}}/
+
+# The same kernels as a cdylib for ctypes.
+build-native:
+    cargo build --release --locked -p sandlink
+    mkdir -p {{artifacts}} && cp target/release/libsandlink.so {{artifacts}}/
+
+build: build-wasm build-native
+
+# Test-only components (host_py/tests/guests/*): target/<name>.wasm.
+build-test-guests:
+    for guest in host_py/tests/guests/*/; do \
+        name=$(basename "$guest"); \
+        cargo build --release --locked --target {{wasm_target}} -p "$name"; \
+        wasm-tools component new "target/{{wasm_target}}/release/$name.wasm" -o "target/$name.wasm"; \
+        wasm-tools validate --features component-model "target/$name.wasm"; \
+    done
+
+# The demo: every backend, each function's result, a short timing table.
+run: setup build
+    {{python}} host_py/run.py
+
+# Rust unit tests, then the Python tests (differential, property, all-types guest).
+test: setup build build-test-guests
+    cargo test --locked -p sandlink
+    cd host_py && ../{{python}} -m pytest -q
+
+lint: setup
+    cargo fmt --all --check
+    cargo clippy --locked --all-targets -p sandlink -- -D warnings
+    cargo clippy --locked --target {{wasm_target}} --workspace -- -D warnings
+    {{venv}}/bin/ruff check host_py bench
+    {{venv}}/bin/ruff format --check host_py bench
+
+# What the component imports and exports, as WIT.
+wit: build-wasm
+    wasm-tools component wit target/sandlink.wasm
