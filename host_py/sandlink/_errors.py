@@ -1,0 +1,46 @@
+"""The exceptions sandlink raises: one root, typed leaves, never a string to parse."""
+
+from __future__ import annotations
+
+
+class SandlinkError(Exception):
+    """Root of every error sandlink itself raises."""
+
+
+class JsonError(SandlinkError, ValueError):
+    """`parse_person` rejected its input; `line` and `column` are 1-based, columns in characters."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"{message} at line {line} column {column}")
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonError) and (self.message, self.line, self.column) == (
+            other.message,
+            other.line,
+            other.column,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.message, self.line, self.column))
+
+    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working
+        return (type(self), (self.message, self.line, self.column))
+
+
+class UnsupportedTypeError(SandlinkError, TypeError):
+    """A component export uses a WIT type the fast host cannot call yet (raised at load)."""
+
+
+class GuestTrap(SandlinkError):
+    """The guest trapped (or broke the canonical ABI); the instance is replaced on the next call.
+
+    `code` is wasmtime's trap code name (e.g. "UNREACHABLE"), or None when there is none.
+    """
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message if code is None else f"{message} [{code}]")
+        self.message = message
+        self.code = code
