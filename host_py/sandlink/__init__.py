@@ -1,0 +1,104 @@
+"""sandlink: Rust kernels in one portable, sandboxed wasm component, called at near-native speed.
+
+    import sandlink
+    k = sandlink.load()                     # the bundled component, fast wasm backend
+    k.add(2, 3)                             # 5
+    k.parse_person(text)                    # sandlink.Person, or raises sandlink.JsonError
+    k.ws_mask(payload, b"\\x37\\xfa\\x21\\x3d")  # RFC 6455 masking
+
+Backends: "wasm" (default: the component through the fast host), "component" (wasmtime's
+component API: slow, the correctness oracle), "native" (the cdylib through ctypes) and
+"python" (the pure-Python reference). All return equal values and raise the same errors.
+`load_component` calls any other component the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
+
+from ._artifacts import COMPONENT, artifact_path
+from ._errors import GuestTrap, JsonError, SandlinkError, UnsupportedTypeError
+from ._model import Friend, Person
+from ._values import Err, Ok, Variant
+
+__all__ = [
+    "BACKENDS",
+    "Err",
+    "Friend",
+    "GuestTrap",
+    "JsonError",
+    "Kernels",
+    "Ok",
+    "Person",
+    "SandlinkError",
+    "UnsupportedTypeError",
+    "Variant",
+    "load",
+    "load_component",
+]
+
+Backend = Literal["wasm", "component", "native", "python"]
+BACKENDS: tuple[Backend, ...] = ("wasm", "component", "native", "python")
+Imports = Mapping[str, Mapping[str, Callable[..., Any]]]
+
+
+class Kernels(Protocol):
+    """What `load()` returns, whatever the backend."""
+
+    def hello(self, name: str) -> None: ...
+    def add(self, a: int, b: int) -> int: ...
+    def parse_person(self, json: str | bytes) -> Person: ...
+    def ws_mask(self, payload: Any, key: int | bytes, offset: int = 0) -> bytes: ...
+
+
+def load(
+    backend: Backend = "wasm",
+    *,
+    print: Callable[[str], object] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Kernels:
+    """Load the kernels. `print` receives `hello`'s line (default: sys.stdout); `path`
+    overrides the bundled artifact (the component, or for "native" the shared library)."""
+    if backend == "python":
+        from ._python import PythonKernels
+
+        return PythonKernels(print=print)
+    if backend == "native":
+        from ._native import NativeKernels
+
+        return NativeKernels(print=print, path=path)
+    if backend not in ("wasm", "component"):
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    from ._kernels import HOST_INTERFACE, RECORD_CLASSES, ComponentKernels, stdout_print
+
+    imports = {HOST_INTERFACE: {"print": print or stdout_print}}
+    component = load_component(
+        path or artifact_path(COMPONENT), imports=imports, classes=RECORD_CLASSES, backend=backend
+    )
+    return ComponentKernels(component)
+
+
+def load_component(
+    path: str | os.PathLike | bytes,
+    imports: Imports | None = None,
+    *,
+    classes: Mapping[str, type] | None = None,
+    backend: Literal["wasm", "component"] = "wasm",
+) -> Any:
+    """Load any component: its exports become methods (Python spelling: `parse_person`).
+
+    `imports` maps interface names (`pkg:ns/iface@ver` or just `iface`; `$root` for
+    world-level functions) to {function name: callable}. Records come back as dataclasses
+    generated from the component's types, or as the classes given in `classes` by WIT name.
+    """
+    if backend == "wasm":
+        from ._wasm import WasmComponent
+
+        return WasmComponent(path, imports=imports, classes=classes)
+    if backend == "component":
+        from ._component_api import ComponentApiInstance
+
+        return ComponentApiInstance(path, imports=imports, classes=dict(classes or {}))
+    raise ValueError(f"backend must be 'wasm' or 'component', not {backend!r}")

@@ -1,0 +1,101 @@
+"""The one place that touches wasmtime-py's private ctypes handles (hence the exact pin).
+
+Functions here are our own copies of the C entry points (`dll["name"]` makes a new
+function object), so changing their argtypes cannot break wasmtime-py's own calls.
+Arguments are plain ints (addresses): the cheapest thing for ctypes to convert.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import c_size_t, c_uint64, c_void_p
+
+import wasmtime
+from wasmtime import _ffi
+
+_dll = _ffi.dll
+
+
+def _function(name: str, restype, *argtypes):
+    fn = _dll[name]
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+# (context, func*, args_and_results*, len, trap**) -> wasmtime_error_t*
+func_call_unchecked = _function(
+    "wasmtime_func_call_unchecked", c_void_p, c_void_p, c_void_p, c_void_p, c_size_t, c_void_p
+)
+memory_data = _function("wasmtime_memory_data", c_void_p, c_void_p, c_void_p)
+memory_data_size = _function("wasmtime_memory_data_size", c_size_t, c_void_p, c_void_p)
+caller_context = _function("wasmtime_caller_context", c_void_p, c_void_p)
+trap_new = _function("wasmtime_trap_new", c_void_p, ctypes.c_char_p, c_size_t)
+
+# size_t (*)(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results, size_t n):
+# the size_t is the wasm_trap_t* to raise, or 0.
+UncheckedCallback = ctypes.CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_void_p, c_size_t)
+_Finalizer = ctypes.CFUNCTYPE(None, c_void_p)
+_linker_define_func_unchecked = _function(
+    "wasmtime_linker_define_func_unchecked",
+    c_void_p,
+    c_void_p,
+    ctypes.c_char_p,
+    c_size_t,
+    ctypes.c_char_p,
+    c_size_t,
+    c_void_p,
+    UncheckedCallback,
+    c_void_p,
+    _Finalizer,
+)
+_NO_FINALIZER = _Finalizer()
+
+RawSlots = c_uint64 * 2  # one wasmtime_val_raw_t (16 bytes)
+
+
+def store_context(store: wasmtime.Store) -> int:
+    return ctypes.cast(store._context(), c_void_p).value  # type: ignore[return-value]
+
+
+def func_address(func: wasmtime.Func) -> int:
+    return ctypes.addressof(func._func)
+
+
+def memory_address(memory: wasmtime.Memory) -> int:
+    return ctypes.addressof(memory._memory)
+
+
+def linker_address(linker: wasmtime.Linker) -> int:
+    return ctypes.cast(linker.ptr(), c_void_p).value  # type: ignore[return-value]
+
+
+def define_unchecked(
+    linker: wasmtime.Linker, module: str, name: str, ty: wasmtime.FuncType, callback
+) -> None:
+    """Define a raw host function; `callback` must stay alive as long as the linker."""
+    m, n = module.encode(), name.encode()
+    ty_ptr = ctypes.cast(ty.ptr(), c_void_p).value
+    err = _linker_define_func_unchecked(
+        linker_address(linker), m, len(m), n, len(n), ty_ptr, callback, None, _NO_FINALIZER
+    )
+    if err:
+        raise error_from_address(err)
+
+
+def error_from_address(address: int) -> wasmtime.WasmtimeError:
+    return wasmtime.WasmtimeError._from_ptr(
+        ctypes.cast(address, ctypes.POINTER(_ffi.wasmtime_error_t))
+    )
+
+
+def trap_from_address(address: int) -> tuple[str, str | None]:
+    """(message, code name) of a wasm_trap_t*, which this takes ownership of and frees."""
+    trap = wasmtime.Trap._from_ptr(ctypes.cast(address, ctypes.POINTER(_ffi.wasm_trap_t)))
+    code = trap.trap_code
+    return trap.message, None if code is None else code.name
+
+
+def new_trap(message: str) -> int:
+    raw = message.encode()
+    return trap_new(raw, len(raw))
