@@ -1,0 +1,258 @@
+"""The fast host is generic: on the all-types guest it equals the wasmtime.component oracle.
+
+Values are drawn from the component's own type descriptions, so every export, every type
+in params and results, and the imports are covered without a hand-written list.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sandlink
+from sandlink import _schema as t
+from sandlink._values import Err, Ok, Variant
+
+# Exports checked separately (they trap, keep state, or allocate on purpose).
+SPECIAL = {"fail", "hold", "counter", "make_bytes"}
+
+
+class HostFns:
+    """The guest's imports, recording what they were called with."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple]] = []
+
+    def log(self, msg: str) -> None:
+        self.calls.append(("log", (msg,)))
+
+    def combine(self, a: int, b: float, tag: str) -> str:
+        self.calls.append(("combine", (a, b, tag)))
+        return f"{tag}:{a}:{b!r}"
+
+    def pick(self, xs: list[int]) -> int | None:
+        self.calls.append(("pick", (xs,)))
+        return max(xs) if xs else None
+
+    def shout(self, p: Any) -> Any:
+        self.calls.append(("shout", (p,)))
+        return type(p)(p.y, p.x)
+
+    def imports(self) -> dict:
+        return {
+            "host-fns": {
+                "log": self.log,
+                "combine": self.combine,
+                "pick": self.pick,
+                "shout": self.shout,
+            }
+        }
+
+
+@pytest.fixture(scope="module")
+def pair(alltypes_wasm):
+    """(fast host, oracle, their HostFns), sharing record classes so values compare equal."""
+    oracle_fns, fast_fns = HostFns(), HostFns()
+    oracle = sandlink.load_component(
+        alltypes_wasm, imports=oracle_fns.imports(), backend="component"
+    )
+    fast = sandlink.load_component(
+        alltypes_wasm, imports=fast_fns.imports(), classes=oracle.record_classes
+    )
+    return fast, oracle, fast_fns, oracle_fns
+
+
+def strategy(ty: t.Type) -> st.SearchStrategy:
+    if isinstance(ty, t.Prim):
+        kind = ty.kind
+        if kind == "bool":
+            return st.booleans()
+        if kind == "f32":
+            return st.floats(width=32)
+        if kind == "f64":
+            return st.floats()
+        if kind == "char":
+            return st.characters(exclude_categories=["Cs"])
+        if kind == "string":
+            return st.text(max_size=12)
+        lo, hi = sandlink._checks.INT_RANGES[kind]
+        return st.integers(lo, hi)
+    if isinstance(ty, t.List):
+        if isinstance(ty.element, t.Prim) and ty.element.kind == "u8":
+            return st.binary(max_size=64)
+        return st.lists(strategy(ty.element), max_size=4)
+    if isinstance(ty, t.Record):
+        return st.builds(ty.cls, *(strategy(f) for _, f in ty.fields))
+    if isinstance(ty, t.Tuple):
+        return st.tuples(*(strategy(e) for e in ty.elements))
+    if isinstance(ty, t.Option):
+        return st.none() | strategy(ty.payload)
+    if isinstance(ty, t.Result):
+        ok = st.none() if ty.ok is None else strategy(ty.ok)
+        err = st.none() if ty.err is None else strategy(ty.err)
+        return st.builds(Ok, ok) | st.builds(Err, err)
+    if isinstance(ty, t.Variant):
+        return st.one_of(
+            *(
+                st.builds(Variant, st.just(case), st.none() if p is None else strategy(p))
+                for case, p in ty.cases
+            )
+        )
+    if isinstance(ty, t.Enum):
+        return st.sampled_from(ty.names)
+    assert isinstance(ty, t.Flags)
+    return st.frozensets(st.sampled_from(ty.names))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality where NaN equals NaN (at any depth)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+    if hasattr(a, "__dataclass_fields__") and type(a) is type(b):
+        return all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return a == b
+
+
+def exported(alltypes_wasm) -> list[t.Function]:
+    import wasmtime
+    import wasmtime.component
+
+    engine = wasmtime.Engine()
+    component = wasmtime.component.Component.from_file(engine, str(alltypes_wasm))
+    return [f for f in t.describe_component(component, engine).exports if f.name not in SPECIAL]
+
+
+def pytest_generate_tests(metafunc):
+    if "function_name" in metafunc.fixturenames:
+        from conftest import ALLTYPES
+
+        names = [f.name for f in exported(ALLTYPES)] if ALLTYPES.is_file() else ["missing"]
+        metafunc.parametrize("function_name", names)
+
+
+def test_every_export_matches_the_oracle(pair, function_name):
+    fast, oracle, fast_fns, oracle_fns = pair
+    function = next(f for f in fast.schema.exports if f.name == function_name)
+    args = st.tuples(*(strategy(p.type) for p in function.params))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(args)
+    def check(values):
+        fast_fns.calls.clear()
+        oracle_fns.calls.clear()
+        expected = getattr(oracle, function_name)(*values)
+        got = getattr(fast, function_name)(*values)
+        assert same(got, expected), (values, got, expected)
+        assert same(fast_fns.calls, oracle_fns.calls)
+
+    check()
+
+
+def test_known_answers(pair):
+    fast, *_ = pair
+    assert fast.ping(41) == 42 and fast.ping(4294967295) == 0
+    assert fast.many_params(*range(1, 11), "a", "b", "c", "d") == "1,2,3,4,5,6,7,8,9,10|a|b|c|d"
+    assert fast.echo_string("Zoë 🦀") == "Zoë 🦀"
+    assert fast.echo_char("🦀") == "🦀"
+    assert fast.echo_bytes(memoryview(b"abc")) == b"abc"
+    assert fast.echo_s64(-(2**63)) == -(2**63)
+    assert fast.echo_result(Err("no")) == Err("no")
+    assert fast.echo_variant(Variant("big", 2**64 - 1)) == Variant("big", 2**64 - 1)
+    assert fast.echo_flags_32(frozenset({"f0", "f31"})) == {"f0", "f31"}
+    assert fast.count_bytes(bytearray(1000)) == 1000
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "error"),
+    [
+        ("echo_u8", (256,), OverflowError),
+        ("echo_s8", (-129,), OverflowError),
+        ("echo_u64", (-1,), OverflowError),
+        ("echo_u32", ("1",), TypeError),
+        ("echo_bool", (1,), TypeError),
+        ("echo_char", ("ab",), TypeError),
+        ("echo_string", (b"x",), TypeError),
+        ("echo_bytes", ("x",), TypeError),
+        ("echo_enum", ("purple",), ValueError),
+        ("echo_flags_small", ({"zz"},), ValueError),
+        ("echo_result", (5,), TypeError),
+        ("echo_variant", (Variant("nope", 1),), ValueError),
+        ("echo_list_u32", ([1, -1],), OverflowError),
+    ],
+)
+def test_bad_arguments_name_the_parameter(pair, name, args, error):
+    fast, *_ = pair
+    with pytest.raises(error, match=r"^x"):
+        getattr(fast, name)(*args)
+    assert fast.ping(1) == 2  # still healthy
+
+
+def test_guest_trap_raises_and_the_next_call_gets_a_fresh_instance(pair):
+    fast, *_ = pair
+    fast.counter()
+    before = fast.counter()
+    assert before >= 2
+    with pytest.raises(sandlink.GuestTrap) as caught:
+        fast.fail("boom")
+    assert caught.value.code == "UNREACHABLE"
+    assert fast.counter() == 1  # a new instance: its state starts again
+
+
+def test_import_exception_propagates(alltypes_wasm):
+    class Nope(Exception):
+        pass
+
+    def pick(xs):
+        raise Nope(xs)
+
+    fns = HostFns()
+    imports = fns.imports()
+    imports["host-fns"]["pick"] = pick
+    fast = sandlink.load_component(alltypes_wasm, imports=imports)
+    point = fast.schema.record_classes["point"]
+    with pytest.raises(Nope):
+        fast.call_host("m", 1, 2.0, [3], point(1, 2))
+    assert fast.ping(1) == 2
+
+
+def test_missing_import_is_a_load_error(alltypes_wasm):
+    with pytest.raises(sandlink.SandlinkError, match="pick"):
+        sandlink.load_component(alltypes_wasm, imports={"host-fns": {"log": print}})
+
+
+def test_memory_growth_between_and_within_calls(pair):
+    fast, *_ = pair
+    pages = [fast.hold(4 << 20) for _ in range(8)]  # the guest keeps 4 MiB more each time
+    assert pages == sorted(pages) and pages[-1] > pages[0]
+    big = fast.make_bytes(32 << 20, 7)
+    assert len(big) == 32 << 20 and big.count(7) == len(big)
+    payload = bytes(range(256)) * (64 << 10)  # 16 MiB in: allocation grows memory
+    assert fast.count_bytes(payload) == len(payload)
+    assert fast.echo_bytes(payload) == payload
+
+
+def test_threads_each_get_their_own_instance(pair):
+    fast, *_ = pair
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            for i in range(500):
+                assert fast.ping(seed * 1000 + i) == seed * 1000 + i + 1
+                assert fast.echo_string(f"{seed}-{i}") == f"{seed}-{i}"
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
