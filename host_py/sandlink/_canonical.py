@@ -5,9 +5,11 @@ straight-line lowering/lifting code. Flat core values are handled as raw bit pat
 (unsigned ints as wasmtime's 16-byte raw slots hold them), which makes the canonical
 ABI's variant "join" coercions no-ops when lowering and a mask when lifting.
 
-Generated code runs against a session object `s` that provides:
-`s.m` (memoryview of linear memory, valid until the next guest call), `s.alloc(ctx, size,
-align)` (cabi_realloc; refreshes `s.m`) and the caller of the core function.
+Generated code runs against a session object `s` that provides `s.m` (a memoryview of
+linear memory, at least as large as every allocation made so far) and `s.alloc(ctx, size,
+align)` (cabi_realloc, growing `s.m` when needed). Lowering writes through `s.m`; lifting
+reads a local `m`, and raises `OutOfView` when the guest points past it, so the caller can
+refresh the view (memory may have grown during the call) and lift again.
 """
 
 from __future__ import annotations
@@ -169,17 +171,14 @@ def _bits_f64(bits: int) -> float:
     return _F64.unpack(_U64.pack(bits))[0]
 
 
+class OutOfView(Exception):
+    """The guest pointed past the host's view of its memory (refresh the view, or it lied)."""
+
+
 def _span(m: memoryview, ptr: int, nbytes: int) -> memoryview:
     if ptr + nbytes > len(m):
-        raise GuestTrap(f"guest pointer {ptr}+{nbytes} is outside its {len(m)}-byte memory")
+        raise OutOfView(ptr, nbytes)
     return m[ptr : ptr + nbytes]
-
-
-def _text(m: memoryview, ptr: int, nbytes: int) -> str:
-    try:
-        return str(_span(m, ptr, nbytes), "utf-8")
-    except UnicodeDecodeError:
-        raise GuestTrap("guest returned a string that is not valid UTF-8") from None
 
 
 def _char(code: int) -> str:
@@ -269,7 +268,6 @@ def _flag_words(name: str, value: Any, bits: dict[str, int], nwords: int) -> lis
 
 HELPERS = {
     "_span": _span,
-    "_text": _text,
     "_char": _char,
     "_bad_case": _bad_case,
     "_flag_set": _flag_set,
@@ -287,6 +285,7 @@ HELPERS = {
     "_case_index": _case_index,
     "_flag_words": _flag_words,
     "GuestTrap": GuestTrap,
+    "OutOfView": OutOfView,
     "struct_error": struct.error,
 }
 
@@ -513,7 +512,7 @@ class Emitter:
         if isinstance(ty, t.Prim):
             if ty.kind == "string":
                 return self._bind(
-                    f"_text(s.m, {next(slots)} & 0xFFFFFFFF, {next(slots)} & 0xFFFFFFFF)"
+                    self._text(f"{next(slots)} & 0xFFFFFFFF", f"{next(slots)} & 0xFFFFFFFF")
                 )
             return self._bind(self._lift_prim(ty.kind, next(slots)))
         if isinstance(ty, t.List):
@@ -573,6 +572,15 @@ class Emitter:
             return f"{cls}({payload})"
         return f"{self.const(_variant_class(), 'C')}({name!r}, {payload})"
 
+    def _span(self, ptr: str, nbytes: str) -> str:
+        """Emit a bounds check; return the expression for the bytes (`lm` is len(m))."""
+        p, n = self._bind(ptr), self._bind(nbytes)
+        self.emit(f"if {p} + {n} > lm: raise OutOfView({p}, {n})")
+        return f"m[{p}:{p} + {n}]"
+
+    def _text(self, ptr: str, nbytes: str) -> str:
+        return f"{self._span(ptr, nbytes)}.tobytes().decode()"
+
     def _bind(self, expr: str) -> str:
         var = self.fresh()
         self.emit(f"{var} = {expr}")
@@ -589,7 +597,7 @@ class Emitter:
         """Emit code that reads a value of `ty` at `addr`; return the name holding it."""
         if _variant_like(ty):
             tag = self._bind(
-                f"{self.struct(_disc_code(len(cases(ty))))}.unpack_from(s.m, {addr})[0]"
+                f"{self.struct(_disc_code(len(cases(ty))))}.unpack_from(m, {addr})[0]"
             )
             result = self.fresh()
             offset = _payload_offset(ty)
@@ -598,7 +606,7 @@ class Emitter:
             )
             return result
         fmt, leaves = _leaf_format(ty)
-        raw = self._bind(f"{self.struct(fmt)}.unpack_from(s.m, {addr})")
+        raw = self._bind(f"{self.struct(fmt)}.unpack_from(m, {addr})")
         return self._from_leaves(ty, raw, itertools.count(), leaves, addr)
 
     def _from_leaves(
@@ -608,7 +616,7 @@ class Emitter:
         if isinstance(ty, t.Prim):
             i = next(index)
             if ty.kind == "string":
-                return self._bind(f"_text(s.m, {raw}[{i}], {raw}[{next(index)}])")
+                return self._bind(self._text(f"{raw}[{i}]", f"{raw}[{next(index)}]"))
             if ty.kind in ("bool", "char"):
                 return self._bind(self._lift_prim(ty.kind, f"{raw}[{i}]"))
             return f"{raw}[{i}]"
@@ -627,12 +635,12 @@ class Emitter:
     def _load_list(self, ty: t.List, ptr: str, n: str) -> str:
         element = ty.element
         if isinstance(element, t.Prim) and element.kind in ("u8", "s8"):
-            data = f"_span(s.m, {ptr}, {n})"
+            data = self._span(ptr, n)
             return self._bind(
                 f"bytes({data})" if element.kind == "u8" else f"{data}.cast('b').tolist()"
             )
         width = size(element)
-        span = self._bind(f"_span(s.m, {ptr}, {n} * {width})")
+        span = self._bind(self._span(ptr, f"{n} * {width}"))
         fmt, leaves = _leaf_format(element)
         if _variant_like(element) or leaves:
             result, i = self._bind("[]"), self.fresh("i")

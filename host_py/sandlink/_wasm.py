@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import struct
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -26,6 +27,7 @@ from ._canonical import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
     Emitter,
+    OutOfView,
     alignment,
     cases,
     flatten,
@@ -35,72 +37,125 @@ from ._checks import check_buffer, check_int
 from ._component_binary import core_modules
 from ._errors import GuestTrap, SandlinkError, UnsupportedTypeError
 
+# What lifting raises when the guest points past the host's view of its memory (the view
+# may be stale: memory can grow during the call), or hands back text that is not UTF-8.
+LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError)
+_SIZES = [ctypes.c_size_t(n) for n in range(MAX_FLAT_PARAMS + 2)]
+
 
 class _Session:
-    """One thread's Store, instance and call buffers."""
+    """One thread's Store and instance, and the raw-call buffers that go with them.
+
+    Every raw call uses prebuilt ctypes objects (`c*` attributes) for its arguments.
+    The trap pointer of a call lands in the slot just past its arguments, so a failed
+    call is seen with one memoryview read.
+    """
+
+    __slots__ = (
+        "_alloc_slots",
+        "_buffers",
+        "_keep",
+        "calloc",
+        "cctx",
+        "cfn",
+        "crealloc",
+        "csa",
+        "cta",
+        "host",
+        "m",
+        "mem",
+        "pending",
+        "size",
+        "slots",
+        "store",
+        "trap_slot",
+    )
 
     def __init__(self, host: WasmComponent) -> None:
         self.host = host
         self.pending: BaseException | None = None
         self.store = wasmtime.Store(host.engine)
-        self.ctx = ffi.store_context(self.store)
+        self.cctx = ctypes.c_void_p(ffi.store_context(self.store))
         exports = host.linker.instantiate(self.store, host.module).exports(self.store)
         memory = exports["memory"]
         if not isinstance(memory, wasmtime.Memory):
             raise SandlinkError("the main core module's `memory` export is not a memory")
-        # The Func/Memory objects own the structs whose addresses the raw calls use: keep them.
-        self._funcs = [exports[name] for name in [*host.core_exports, "cabi_realloc"]]
-        self.fn = [ffi.func_address(f) for f in self._funcs]
-        self.realloc = self.fn[-1]
+        funcs = [exports[name] for name in host.core_exports]
+        realloc = exports["cabi_realloc"]
+        self._keep = (funcs, realloc, memory)  # they own the structs the raw calls point at
+        self.cfn = [ctypes.c_void_p(ffi.func_address(f)) for f in funcs]
+        self.crealloc = ctypes.c_void_p(ffi.func_address(realloc))
         self.mem = ffi.memory_address(memory)
-        self._memory = memory
-        self._buffer = (ctypes.c_uint64 * (2 * host.slot_count))()
-        self.slots = memoryview(self._buffer).cast("B").cast("Q")
-        self.sa = ctypes.addressof(self._buffer)
-        self._alloc_buffer = (ctypes.c_uint64 * 8)()
-        self._alloc_slots = memoryview(self._alloc_buffer).cast("B").cast("Q")
-        self._alloc_address = ctypes.addressof(self._alloc_buffer)
-        self._trap = ctypes.c_void_p()
-        self.ta = ctypes.addressof(self._trap)
+
+        self.trap_slot = 2 * host.slot_count
+        call_buffer = (ctypes.c_uint64 * (self.trap_slot + 2))()
+        alloc_buffer = (ctypes.c_uint64 * 10)()  # 4 args / 1 result, then the trap slot
+        self._buffers = (call_buffer, alloc_buffer)
+        self.slots = memoryview(call_buffer).cast("B").cast("Q")
+        self._alloc_slots = memoryview(alloc_buffer).cast("B").cast("Q")
+        self.csa = ctypes.c_void_p(ctypes.addressof(call_buffer))
+        self.cta = ctypes.c_void_p(ctypes.addressof(call_buffer) + 8 * self.trap_slot)
+        self.calloc = (
+            ctypes.c_void_p(ctypes.addressof(alloc_buffer)),
+            ctypes.c_void_p(ctypes.addressof(alloc_buffer) + 64),
+        )
         self.size = -1
         self.m = memoryview(b"")
-        self.sync(self.ctx)
+        self.sync(self.cctx)
 
-    def sync(self, ctx: int) -> None:
-        """Refresh the memory view if the guest grew its memory (the base may have moved)."""
+    def sync(self, ctx: ctypes.c_void_p | int) -> None:
+        """Refresh the memory view to the memory's current length (it never moves)."""
         size = ffi.memory_data_size(ctx, self.mem)
         if size != self.size:
             base = ffi.memory_data(ctx, self.mem)
             self.m = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
             self.size = size
 
-    def alloc(self, ctx: int, size: int, align: int) -> int:
+    def alloc(self, ctx: ctypes.c_void_p, size: int, align: int) -> int:
+        """`cabi_realloc(0, 0, align, size)`; the view covers the new block on return."""
         slots = self._alloc_slots
         slots[0] = 0
         slots[2] = 0
         slots[4] = align
         slots[6] = size
-        self.invoke(ctx, self.realloc, self._alloc_address, 4)
-        self.sync(ctx)
-        return slots[0] & 0xFFFFFFFF
+        args, trap = self.calloc
+        error = ffi.func_call_unchecked(ctx, self.crealloc, args, _SIZES[4], trap)
+        if error is not None or slots[8]:
+            self.fail(error, 8, slots)
+        ptr = slots[0] & 0xFFFFFFFF
+        if ptr + size > self.size:
+            self.sync(ctx)
+            if ptr + size > self.size:
+                self.fail(None, 8, slots, "cabi_realloc returned a block outside memory")
+        return ptr
 
-    def invoke(self, ctx: int, func: int, args: int, n: int) -> None:
-        error = ffi.func_call_unchecked(ctx, func, args, n, self.ta)
-        if error is not None or self._trap.value:
-            self.fail(error)
+    def lift_again(self, lift: Callable[..., Any], *args: Any) -> Any:
+        """Lift after refreshing the view (memory grew during the call), or fail for good."""
+        self.sync(self.cctx)
+        try:
+            return lift(self.m, *args)
+        except UnicodeDecodeError:
+            self.host.retire(self)
+            raise GuestTrap("guest returned a string that is not valid UTF-8") from None
+        except (OutOfView, struct.error):
+            self.host.retire(self)
+            raise GuestTrap("guest result points outside its memory") from None
 
-    def fail(self, error: int | None) -> None:
+    def fail(
+        self, error: int | None, trap_slot: int | None = None, slots: Any = None, why: str = ""
+    ) -> None:
         """A call trapped or failed: retire this session and raise what happened."""
         self.host.retire(self)
+        slots = self.slots if slots is None else slots
+        trap_slot = self.trap_slot if trap_slot is None else trap_slot
+        trap, slots[trap_slot] = slots[trap_slot], 0
         pending, self.pending = self.pending, None
-        trap = self._trap.value
-        self._trap.value = None
         if trap:
             message, code = ffi.trap_from_address(trap)
         elif error:
             message, code = str(ffi.error_from_address(error)), None
         else:
-            message, code = "guest call failed", None
+            message, code = why or "guest call failed", None
         if pending is not None:
             raise pending
         raise GuestTrap(message, code)
@@ -109,9 +164,8 @@ class _Session:
 class WasmComponent:
     """Any component's exports as Python functions, called through the fast host.
 
-    `imports` maps an interface name (full, like `pkg:ns/iface@1.0.0`, or bare, like
-    `iface`; `$root` for world-level functions) to a mapping of function name (WIT or
-    Python spelling) to a callable. `classes` maps WIT record names to the classes to build.
+    `imports` maps interface names to {function name: callable} (see
+    `_schema.resolve_imports`); `classes` maps WIT record names to the classes to build.
     """
 
     def __init__(
@@ -119,10 +173,13 @@ class WasmComponent:
         source: str | os.PathLike | bytes,
         imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
         classes: Mapping[str, type] | None = None,
-        engine: wasmtime.Engine | None = None,
     ) -> None:
-        wasm = source if isinstance(source, bytes) else open(source, "rb").read()
-        self.engine = engine or wasmtime.Engine()
+        if isinstance(source, bytes):
+            wasm = source
+        else:
+            with open(source, "rb") as f:
+                wasm = f.read()
+        self.engine = wasmtime.Engine(ffi.engine_config())
         component = wasmtime.component.Component(self.engine, wasm)
         self.schema = t.describe_component(component, self.engine, dict(classes or {}))
         self.module = self._main_module(wasm)
@@ -131,15 +188,15 @@ class WasmComponent:
         self._callbacks: list[Any] = []
         self._local = threading.local()
         self.core_exports: list[str] = []
-        self.slot_count = 4
+        self.slot_count = 1
         self._define_imports(dict(imports or {}))
         self.functions: dict[str, Callable[..., Any]] = {}
         for function in self.schema.exports:
             if function.core_name not in exported:
                 raise UnsupportedTypeError(f"{function.core_name}: not found in the core module")
-            caller = self._compile_export(function, exported)
             if function.name in self.functions:
                 raise SandlinkError(f"two exports are both called {function.name}")
+            caller = self._compile_export(function, exported)
             self.functions[function.name] = caller
             setattr(self, function.name, caller)
 
@@ -183,10 +240,11 @@ class WasmComponent:
             _local=self._local,
             _session=self.session,
             CALL=ffi.func_call_unchecked,
+            SIZES=_SIZES,
+            LIFT_ERRORS=LIFT_ERRORS,
             caller_context=ffi.caller_context,
+            c_void_p=ctypes.c_void_p,
             new_trap=ffi.new_trap,
-            Raw=ctypes.c_uint64,
-            memoryview=memoryview,
         )
         return emitter
 
@@ -194,7 +252,7 @@ class WasmComponent:
         em = self._emitter()
         params = [p.name for p in function.params]
         flat_params = [c for p in function.params for c in flatten(p.type)]
-        flat_results = flatten(function.result) if function.result is not None else []
+        flat_results = [] if function.result is None else flatten(function.result)
         index = len(self.core_exports)
         self.core_exports.append(function.core_name)
         post = f"cabi_post_{function.core_name}"
@@ -202,7 +260,15 @@ class WasmComponent:
         if post in exported:
             post_index = len(self.core_exports)
             self.core_exports.append(post)
-        self.slot_count = max(self.slot_count, len(flat_params), len(flat_results))
+        spilled = len(flat_params) > MAX_FLAT_PARAMS
+        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        n_args = 1 if spilled else len(flat_params)
+        self.slot_count = max(self.slot_count, n_args, len(flat_results))
+        if by_pointer:
+            em.emit("def lift(m, rp):")
+            with em.indent():
+                em.emit("lm = len(m)")
+                em.emit(f"return {em.load(function.result, 'rp')}")
 
         em.emit(f"def {function.name}({', '.join(params)}):")
         with em.indent():
@@ -210,22 +276,19 @@ class WasmComponent:
             em.emit("    s = _local.s")
             em.emit("except AttributeError:")
             em.emit("    s = _session()")
-            em.emit("ctx = s.ctx")
-            allocates = (
-                any(_allocates(p.type) for p in function.params)
-                or len(flat_params) > MAX_FLAT_PARAMS
-            )
+            em.emit("slots = s.slots")
+            allocates = spilled or any(_allocates(p.type) for p in function.params)
             if allocates:
+                em.emit("ctx = s.cctx")
                 em.emit("try:")
                 em.depth += 1
-            if len(flat_params) > MAX_FLAT_PARAMS:
-                spilled = t.Tuple(tuple(p.type for p in function.params))
-                em.emit(f"sp = s.alloc(ctx, {size(spilled)}, {alignment(spilled)})")
-                em.store(spilled, f"({', '.join(params)},)", "sp", "arguments")
+            if spilled:
+                whole = t.Tuple(tuple(p.type for p in function.params))
+                em.emit(f"sp = s.alloc(ctx, {size(whole)}, {alignment(whole)})")
+                em.store(whole, f"({', '.join(params)},)", "sp", "arguments")
                 exprs = ["sp"]
             else:
                 exprs = [e for p in function.params for e in em.lower_flat(p.type, p.name, p.name)]
-            em.emit("slots = s.slots")
             for i, expr in enumerate(exprs):
                 em.emit(f"slots[{2 * i}] = {expr}")
             if allocates:
@@ -233,64 +296,72 @@ class WasmComponent:
                 em.emit("except BaseException:")
                 em.emit("    s.host.retire(s)  # its memory holds a half-lowered call")
                 em.emit("    raise")
-            n_slots = max(len(exprs), len(flat_results))
-            em.emit(f"e = CALL(ctx, s.fn[{index}], s.sa, {n_slots}, s.ta)")
-            em.emit("if e is not None or s._trap.value:")
-            em.emit("    s.fail(e)")
+            self._emit_call(em, index, max(n_args, len(flat_results)))
             result = "None"
-            if function.result is not None:
-                if len(flat_results) > MAX_FLAT_RESULTS:
-                    em.emit("s.sync(ctx)")
-                    em.emit("rp = slots[0] & 0xFFFFFFFF")
-                    result = em.load(function.result, "rp")
-                else:
-                    if _reads_memory(function.result):
-                        em.emit("s.sync(ctx)")
-                    result = em.lift_flat(function.result, iter(["slots[0]"]))
+            if by_pointer:
+                em.emit("rp = slots[0] & 0xFFFFFFFF")
+                em.emit("try:")
+                em.emit("    result = lift(s.m, rp)")
+                em.emit("except LIFT_ERRORS:")
+                em.emit("    result = s.lift_again(lift, rp)")
+                result = "result"
+            elif function.result is not None:
+                result = em.lift_flat(function.result, iter(["slots[0]"]))
             if post_index is not None:
-                em.emit(f"e = CALL(ctx, s.fn[{post_index}], s.sa, 1, s.ta)")
-                em.emit("if e is not None or s._trap.value:")
-                em.emit("    s.fail(e)")
+                self._emit_call(em, post_index, 1)
             em.emit(f"return {result}")
         return _build(em, function.name)
 
-    def _compile_import(
-        self, function: t.Function, target: Callable[..., Any]
-    ) -> Callable[..., int]:
+    @staticmethod
+    def _emit_call(em: Emitter, index: int, n_slots: int) -> None:
+        em.emit(f"e = CALL(s.cctx, s.cfn[{index}], s.csa, SIZES[{n_slots}], s.cta)")
+        em.emit("if e is not None or slots[s.trap_slot]:")
+        em.emit("    s.fail(e)")
+
+    def _compile_import(self, function: t.Function, target: Callable[..., Any]) -> Callable:
         em = self._emitter()
         em.globals["TARGET"] = target
         flat_params = [c for p in function.params for c in flatten(p.type)]
-        flat_results = flatten(function.result) if function.result is not None else []
-        params_raw = 1 if len(flat_params) > MAX_FLAT_PARAMS else len(flat_params)
-        returns_by_pointer = len(flat_results) > MAX_FLAT_RESULTS
-        n_raw = max(
-            params_raw + returns_by_pointer, 0 if returns_by_pointer else len(flat_results), 1
-        )
+        flat_results = [] if function.result is None else flatten(function.result)
+        spilled = len(flat_params) > MAX_FLAT_PARAMS
+        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        params_raw = 1 if spilled else len(flat_params)
+        n_raw = max(params_raw + by_pointer, 0 if by_pointer else len(flat_results), 1)
         em.globals["RAW"] = ctypes.c_uint64 * (2 * n_raw)
+
+        em.emit("def lift(m, slots):")
+        with em.indent():
+            em.emit("lm = len(m)")
+            if spilled:
+                whole = t.Tuple(tuple(p.type for p in function.params))
+                em.emit(f"return {em.load(whole, '(slots[0] & 0xFFFFFFFF)')}")
+            else:
+                slot_exprs = iter([f"slots[{2 * i}]" for i in range(len(flat_params))])
+                args = [em.lift_flat(p.type, slot_exprs) for p in function.params]
+                em.emit(f"return ({', '.join(args)}{',' if len(args) == 1 else ''})")
+
         em.emit("def trampoline(env, caller, raw, n):")
         with em.indent():
             em.emit("s = _local.s")
             em.emit("try:")
             with em.indent():
-                em.emit("ctx = caller_context(caller)")
+                em.emit("ctx = c_void_p(caller_context(caller))")
                 em.emit("slots = memoryview(RAW.from_address(raw)).cast('B').cast('Q')")
-                em.emit("s.sync(ctx)")
-                if len(flat_params) > MAX_FLAT_PARAMS:
-                    spilled = t.Tuple(tuple(p.type for p in function.params))
-                    args = em.load(spilled, "(slots[0] & 0xFFFFFFFF)")
-                    em.emit(f"r = TARGET(*{args})")
-                else:
-                    slot_exprs = iter([f"slots[{2 * i}]" for i in range(len(flat_params))])
-                    args = [em.lift_flat(p.type, slot_exprs) for p in function.params]
-                    em.emit(f"r = TARGET({', '.join(args)})")
-                if function.result is not None:
+                em.emit("try:")
+                em.emit("    args = lift(s.m, slots)")
+                em.emit("except LIFT_ERRORS:")
+                em.emit("    args = s.lift_again(lift, slots)")
+                em.emit("r = TARGET(*args)")
+                if by_pointer:
                     where = f"result of {function.wit_name}"
-                    if returns_by_pointer:
-                        em.emit(f"rp = slots[{2 * params_raw}] & 0xFFFFFFFF")
-                        em.store(function.result, "r", "rp", where)
-                    else:
-                        (expr,) = em.lower_flat(function.result, "r", where)
-                        em.emit(f"slots[0] = {expr}")
+                    em.emit(f"rp = slots[{2 * params_raw}] & 0xFFFFFFFF")
+                    em.emit(f"if rp + {size(function.result)} > s.size:")
+                    em.emit("    s.sync(ctx)")
+                    em.store(function.result, "r", "rp", where)
+                elif function.result is not None:
+                    where = f"result of {function.wit_name}"
+                    (expr,) = em.lower_flat(function.result, "r", where)
+                    em.emit(f"slots[0] = {expr}")
                 em.emit("return 0")
             em.emit("except BaseException as exc:")
             em.emit("    s.pending = exc")
@@ -300,10 +371,10 @@ class WasmComponent:
 
 def _build(em: Emitter, name: str) -> Callable[..., Any]:
     namespace = em.globals
-    code = compile(em.source(), f"<sandlink {name}>", "exec")
-    exec(code, namespace)
+    source = em.source()
+    exec(compile(source, f"<sandlink {name}>", "exec"), namespace)
     fn = namespace[name]
-    fn.__sandlink_source__ = em.source()
+    fn.__sandlink_source__ = source
     return fn
 
 
@@ -313,14 +384,10 @@ def _allocates(ty: t.Type) -> bool:
         return ty.kind == "string"
     if isinstance(ty, t.List):
         return True
-    if isinstance(ty, (t.Record, t.Tuple)):
-        fields = [f for _, f in ty.fields] if isinstance(ty, t.Record) else ty.elements
-        return any(_allocates(f) for f in fields)
-    if isinstance(ty, t.Flags | t.Enum):
+    if isinstance(ty, t.Record):
+        return any(_allocates(f) for _, f in ty.fields)
+    if isinstance(ty, t.Tuple):
+        return any(_allocates(e) for e in ty.elements)
+    if isinstance(ty, (t.Flags, t.Enum)):
         return False
     return any(p is not None and _allocates(p) for _, p in cases(ty))
-
-
-_reads_memory = (
-    _allocates  # a flat result points into memory exactly when lowering it would allocate
-)

@@ -19,14 +19,13 @@ _dll = _ffi.dll
 def _function(name: str, restype, *argtypes):
     fn = _dll[name]
     fn.restype = restype
-    fn.argtypes = argtypes
+    fn.argtypes = argtypes or None
     return fn
 
 
-# (context, func*, args_and_results*, len, trap**) -> wasmtime_error_t*
-func_call_unchecked = _function(
-    "wasmtime_func_call_unchecked", c_void_p, c_void_p, c_void_p, c_void_p, c_size_t, c_void_p
-)
+# (context, func*, args_and_results*, len, trap**) -> wasmtime_error_t*. No argtypes: the hot
+# path passes prebuilt ctypes objects (c_void_p / c_size_t), ctypes' cheapest conversion.
+func_call_unchecked = _function("wasmtime_func_call_unchecked", c_void_p)
 memory_data = _function("wasmtime_memory_data", c_void_p, c_void_p, c_void_p)
 memory_data_size = _function("wasmtime_memory_data_size", c_size_t, c_void_p, c_void_p)
 caller_context = _function("wasmtime_caller_context", c_void_p, c_void_p)
@@ -52,6 +51,17 @@ _linker_define_func_unchecked = _function(
 _NO_FINALIZER = _Finalizer()
 
 RawSlots = c_uint64 * 2  # one wasmtime_val_raw_t (16 bytes)
+
+
+def engine_config() -> wasmtime.Config:
+    """The engine settings the fast host relies on.
+
+    Linear memory must never move (it grows in place inside its reservation), so a view of
+    it taken once stays valid for the instance's life; only its length needs refreshing.
+    """
+    config = wasmtime.Config()
+    config.memory_may_move = False
+    return config
 
 
 def store_context(store: wasmtime.Store) -> int:
