@@ -59,3 +59,12 @@ lint: setup
 # What the component imports and exports, as WIT.
 wit: build-wasm
     wasm-tools component wit target/sandlink.wasm
+
+# Rewrite README's artifact table (size, sha256) from target/sandlink.wasm.
+readme-artifact: build-wasm
+    {{python}} -c 'import hashlib, pathlib, re; \
+        wasm = pathlib.Path("target/sandlink.wasm").read_bytes(); \
+        row = f"| `target/sandlink.wasm` | {len(wasm):,} bytes | `{hashlib.sha256(wasm).hexdigest()}` |"; \
+        table = "| artifact | size | sha256 |\n|---|---|---|\n" + row; \
+        readme = pathlib.Path("README.md"); \
+        readme.write_text(re.sub(r"(<!-- artifact -->\n).*?(\n<!-- /artifact -->)", lambda m: m[1] + table + m[2], readme.read_text(), flags=re.S))'

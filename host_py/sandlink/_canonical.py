@@ -596,9 +596,7 @@ class Emitter:
     def load(self, ty: t.Type, addr: str) -> str:
         """Emit code that reads a value of `ty` at `addr`; return the name holding it."""
         if _variant_like(ty):
-            tag = self._bind(
-                f"{self.struct(_disc_code(len(cases(ty))))}.unpack_from(m, {addr})[0]"
-            )
+            tag = self._bind(f"{self.struct(_disc_code(len(cases(ty))))}.unpack_from(m, {addr})[0]")
             result = self.fresh()
             offset = _payload_offset(ty)
             self._lift_cases(

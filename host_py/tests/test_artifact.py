@@ -1,0 +1,47 @@
+"""The shipped component is what the README says it is."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import wasmtime
+import wasmtime.component
+from conftest import REPO
+
+from sandlink._artifacts import COMPONENT, artifact_path
+from sandlink._component_binary import core_modules
+
+KERNELS = "sandlink:kernels/kernels@0.1.0"
+
+
+def test_readme_states_the_artifacts_size_and_sha256():
+    wasm = artifact_path(COMPONENT).read_bytes()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    row = re.search(r"\| `target/sandlink.wasm` \| ([\d,]+) bytes \| `([0-9a-f]{64})` \|", readme)
+    assert row, "README has no artifact row"
+    assert (row[1], row[2]) == (f"{len(wasm):,}", hashlib.sha256(wasm).hexdigest()), (
+        "README's artifact table is stale: run `just readme-artifact`"
+    )
+    assert len(wasm) <= 64 * 1024
+
+
+def test_component_imports_only_the_host_interface_and_exports_the_kernels():
+    engine = wasmtime.Engine()
+    wasm = artifact_path(COMPONENT).read_bytes()
+    ctype = wasmtime.component.Component(engine, wasm).type
+    assert list(ctype.imports(engine)) == ["sandlink:kernels/host@0.1.0"]
+    kernels = ctype.exports(engine)[KERNELS].ty.exports(engine)
+    assert {"hello", "add", "parse-person", "ws-mask"} <= set(kernels)
+
+
+def test_main_core_module_has_no_wasi_or_env_imports():
+    engine = wasmtime.Engine()
+    wasm = artifact_path(COMPONENT).read_bytes()
+    imports = {
+        (imp.module, imp.name)
+        for raw in core_modules(wasm)
+        for imp in wasmtime.Module(engine, raw).imports
+        if imp.module.startswith(("wasi", "env"))
+    }
+    assert imports == set()
