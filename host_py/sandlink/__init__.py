@@ -16,10 +16,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from ._artifacts import COMPONENT, artifact_path
-from ._errors import GuestTrap, JsonError, SandlinkError, UnsupportedTypeError
+from ._errors import (
+    GuestTrap,
+    JsonError,
+    MemoryLimitExceeded,
+    OutOfFuel,
+    SandlinkError,
+    Timeout,
+    UnsupportedTypeError,
+)
+from ._limits import Limits
 from ._model import Friend, Person
 from ._values import Err, Ok, Variant
 
@@ -30,9 +40,13 @@ __all__ = [
     "GuestTrap",
     "JsonError",
     "Kernels",
+    "Limits",
+    "MemoryLimitExceeded",
     "Ok",
+    "OutOfFuel",
     "Person",
     "SandlinkError",
+    "Timeout",
     "UnsupportedTypeError",
     "Variant",
     "load",
@@ -58,9 +72,16 @@ def load(
     *,
     print: Callable[[str], object] | None = None,
     path: str | os.PathLike | None = None,
+    limits: Limits | None = None,
+    cache_dir: str | os.PathLike | Literal[False] | None = None,
 ) -> Kernels:
-    """Load the kernels. `print` receives `hello`'s line (default: sys.stdout); `path`
-    overrides the bundled artifact (the component, or for "native" the shared library)."""
+    """Load the kernels.
+
+    `print` receives `hello`'s line (default: sys.stdout). `path` overrides the bundled
+    artifact (the component, or for "native" the shared library). `limits` bounds each
+    sandboxed call (default `Limits()`: 512 MiB memory, 10 s per call). `cache_dir` is where
+    compiled artifacts are kept (default: per user, see `sandlink._cache`; False: none).
+    """
     if backend == "python":
         from ._python import PythonKernels
 
@@ -75,7 +96,12 @@ def load(
 
     imports = {HOST_INTERFACE: {"print": print or stdout_print}}
     component = load_component(
-        path or artifact_path(COMPONENT), imports=imports, classes=RECORD_CLASSES, backend=backend
+        path or artifact_path(COMPONENT),
+        imports=imports,
+        classes=RECORD_CLASSES,
+        backend=backend,
+        limits=limits,
+        cache_dir=cache_dir,
     )
     return ComponentKernels(component)
 
@@ -86,19 +112,29 @@ def load_component(
     *,
     classes: Mapping[str, type] | None = None,
     backend: Literal["wasm", "component"] = "wasm",
+    limits: Limits | None = None,
+    cache_dir: str | os.PathLike | Literal[False] | None = None,
 ) -> Any:
     """Load any component: its exports become methods (Python spelling: `parse_person`).
 
     `imports` maps interface names (`pkg:ns/iface@ver` or just `iface`; `$root` for
     world-level functions) to {function name: callable}. Records come back as dataclasses
     generated from the component's types, or as the classes given in `classes` by WIT name.
+    `limits` and `cache_dir` are as for `load`.
     """
+    limits = Limits() if limits is None else limits
     if backend == "wasm":
+        from ._cache import Cache, default_dir
         from ._wasm import WasmComponent
 
-        return WasmComponent(path, imports=imports, classes=classes)
+        directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
+        return WasmComponent(
+            path, imports=imports, classes=classes, limits=limits, cache=Cache(directory)
+        )
     if backend == "component":
         from ._component_api import ComponentApiInstance
 
-        return ComponentApiInstance(path, imports=imports, classes=dict(classes or {}))
+        return ComponentApiInstance(
+            path, imports=imports, classes=dict(classes or {}), limits=limits
+        )
     raise ValueError(f"backend must be 'wasm' or 'component', not {backend!r}")

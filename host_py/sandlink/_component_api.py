@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import math
 import os
 import struct
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +33,9 @@ import wasmtime.component as wc
 
 from . import _schema as s
 from ._checks import check_buffer, check_int, check_str
-from ._errors import GuestTrap, UnsupportedTypeError
+from ._engine import TICK, engine_for
+from ._errors import GuestTrap, MemoryLimitExceeded, OutOfFuel, Timeout, UnsupportedTypeError
+from ._limits import DEFAULT, Limits
 from ._values import Err, Ok, Variant
 
 __all__ = ["ComponentApiInstance", "from_wasmtime", "to_wasmtime"]
@@ -316,6 +319,22 @@ def _bare(interface: str) -> str:
     return interface.rsplit("/", 1)[-1].split("@", 1)[0]
 
 
+# wasmtime.component reports traps as errors whose text names the trap; the fast host gets
+# the code itself. These are wasmtime's own descriptions of its trap codes.
+_TRAP_TEXT = {
+    "wasm trap: interrupt": "INTERRUPT",
+    "wasm trap: all fuel consumed": "OUT_OF_FUEL",
+    "wasm trap: call stack exhausted": "STACK_OVERFLOW",
+    "wasm trap: wasm `unreachable` instruction executed": "UNREACHABLE",
+    "wasm trap: out of bounds memory access": "MEMORY_OUT_OF_BOUNDS",
+    "wasm trap: integer divide by zero": "INTEGER_DIVISION_BY_ZERO",
+}
+
+
+def _trap_code(message: str) -> str | None:
+    return next((code for text, code in _TRAP_TEXT.items() if text in message), None)
+
+
 class _HostFailed(Exception):
     """Stands in for a host function's exception while it crosses wasmtime-py."""
 
@@ -338,8 +357,16 @@ class ComponentApiInstance:
         imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
         classes: dict[str, type] | None = None,
         engine: wasmtime.Engine | None = None,
+        limits: Limits = DEFAULT,
     ) -> None:
-        self._engine = engine if engine is not None else wasmtime.Engine()
+        # With an engine of the caller's, only the memory limit applies (timeouts and fuel
+        # need engine settings).
+        self._limits = limits
+        self._handle = None
+        if engine is None:
+            self._handle = engine_for(limits.timeout is not None, limits.fuel is not None)
+            engine = self._handle.engine
+        self._engine = engine
         self._pending: BaseException | None = None
         if isinstance(path_or_bytes, (str, os.PathLike)):
             self._component = wc.Component.from_file(self._engine, path_or_bytes)
@@ -407,6 +434,9 @@ class ComponentApiInstance:
 
     def _instantiate(self) -> None:
         store = wasmtime.Store(self._engine)
+        if self._limits.memory is not None:
+            store.set_limits(memory_size=self._limits.memory)
+        self._arm(store)
         instance = self._linker.instantiate(store, self._component)
         funcs = {}
         for fn in self._schema.exports:
@@ -427,6 +457,7 @@ class ComponentApiInstance:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(*args, **kwargs)
+            self._check_fits(bound.arguments.values())
             raw_args = [to_wasmtime(p.type, bound.arguments[p.name], p.name) for p in fn.params]
             return self._call(fn, raw_args)
 
@@ -435,10 +466,32 @@ class ComponentApiInstance:
         call.__signature__ = signature  # type: ignore[attr-defined]
         return call
 
+    def _arm(self, store: wasmtime.Store) -> None:
+        """Give the next call (or instantiation) its full time and fuel budget."""
+        limits = self._limits
+        if self._handle is not None and limits.timeout is not None:
+            store.set_epoch_deadline(max(1, math.ceil(limits.timeout / TICK)))
+            self._handle.start_ticker()
+        if self._handle is not None and limits.fuel is not None:
+            store.set_fuel(limits.fuel)
+
+    def _check_fits(self, args: Iterable[Any]) -> None:
+        """An argument bigger than the memory limit cannot be lowered: say so up front."""
+        cap = self._limits.memory
+        if cap is None:
+            return
+        for value in args:
+            if isinstance(value, (bytes, bytearray, memoryview, str)) and len(value) > cap:
+                raise MemoryLimitExceeded(
+                    f"{len(value)} bytes do not fit in the {cap}-byte memory limit"
+                )
+
     def _call(self, fn: s.Function, raw_args: list[Any]) -> Any:
         if self._store is None:
             self._instantiate()
         store = self._store
+        limits = self._limits
+        self._arm(store)
         try:
             raw = self._funcs[fn.name](store, *raw_args)
         except BaseException as exc:
@@ -449,9 +502,16 @@ class ComponentApiInstance:
             if pending is not None:
                 raise pending from None
             if isinstance(exc, wasmtime.Trap):
-                code = exc.trap_code
-                raise GuestTrap(exc.message, None if code is None else code.name) from None
-            if isinstance(exc, wasmtime.WasmtimeError):
-                raise GuestTrap(str(exc)) from None
-            raise
+                message = exc.message
+                code = None if exc.trap_code is None else exc.trap_code.name
+            elif isinstance(exc, wasmtime.WasmtimeError):
+                message = str(exc)
+                code = _trap_code(message)
+            else:
+                raise
+            if code == "INTERRUPT":
+                raise Timeout(f"call took longer than the {limits.timeout} s limit", code) from None
+            if code == "OUT_OF_FUEL":
+                raise OutOfFuel(f"call used up its {limits.fuel} units of fuel", code) from None
+            raise GuestTrap(message, code) from None
         return None if fn.result is None else from_wasmtime(fn.result, raw)

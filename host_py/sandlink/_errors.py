@@ -44,3 +44,15 @@ class GuestTrap(SandlinkError):
         super().__init__(message if code is None else f"{message} [{code}]")
         self.message = message
         self.code = code
+
+
+class Timeout(GuestTrap, TimeoutError):
+    """A call ran past `Limits.timeout` (wall clock) and was interrupted."""
+
+
+class OutOfFuel(GuestTrap):
+    """A call used up `Limits.fuel` and was stopped."""
+
+
+class MemoryLimitExceeded(GuestTrap):
+    """The guest needed more linear memory than `Limits.memory` allows."""

@@ -12,9 +12,11 @@ linker are shared. A trap discards the thread's session; the next call makes a n
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +25,7 @@ import wasmtime.component
 
 from . import _schema as t
 from . import _wasmtime_ffi as ffi
+from ._cache import Cache
 from ._canonical import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -35,7 +38,16 @@ from ._canonical import (
 )
 from ._checks import check_buffer, check_int
 from ._component_binary import core_modules
-from ._errors import GuestTrap, SandlinkError, UnsupportedTypeError
+from ._engine import engine_for
+from ._errors import (
+    GuestTrap,
+    MemoryLimitExceeded,
+    OutOfFuel,
+    SandlinkError,
+    Timeout,
+    UnsupportedTypeError,
+)
+from ._limits import DEFAULT, Limits
 
 # What lifting raises when the guest points past the host's view of its memory (the view
 # may be stale: memory can grow during the call), or hands back text that is not UTF-8.
@@ -54,8 +66,10 @@ class _Session:
     __slots__ = (
         "_alloc_slots",
         "_buffers",
+        "_deadline",
         "_keep",
         "calloc",
+        "calls",
         "cctx",
         "cfn",
         "crealloc",
@@ -68,7 +82,10 @@ class _Session:
         "size",
         "slots",
         "store",
+        "timed_out",
         "trap_slot",
+        "watched",
+        "watched_since",
     )
 
     def __init__(self, host: WasmComponent) -> None:
@@ -76,6 +93,20 @@ class _Session:
         self.pending: BaseException | None = None
         self.store = wasmtime.Store(host.engine)
         self.cctx = ctypes.c_void_p(ffi.store_context(self.store))
+        limits = host.limits
+        if limits.memory is not None:
+            self.store.set_limits(memory_size=limits.memory)
+        self.calls = self.watched = 0
+        self.watched_since = 0.0
+        self.timed_out = False
+        self._deadline = None
+        if limits.timeout is not None:
+            self._deadline = ffi.DeadlineCallback(self._on_deadline)
+            ffi.on_epoch_deadline(self.store, self._deadline)
+            self.store.set_epoch_deadline(1)
+            host.engine_handle.start_ticker()
+        if limits.fuel is not None:
+            self.store.set_fuel(limits.fuel)  # for instantiation; each call refuels
         exports = host.linker.instantiate(self.store, host.module).exports(self.store)
         memory = exports["memory"]
         if not isinstance(memory, wasmtime.Memory):
@@ -103,6 +134,21 @@ class _Session:
         self.m = memoryview(b"")
         self.sync(self.cctx)
 
+    def _on_deadline(self, context: int, data: int, delta: Any, kind: Any) -> int:
+        """At each epoch tick while guest code runs: stop the call once it is over time.
+
+        `calls` changes with every call, so the first tick a call sees starts its clock.
+        """
+        now = time.monotonic()
+        if self.calls != self.watched:
+            self.watched, self.watched_since = self.calls, now
+        elif now - self.watched_since >= self.host.limits.timeout:  # type: ignore[operator]
+            self.timed_out = True
+            return ffi.error_new(b"sandlink: call timed out")
+        delta[0] = 1
+        kind[0] = ffi.DEADLINE_CONTINUE
+        return 0
+
     def sync(self, ctx: ctypes.c_void_p | int) -> None:
         """Refresh the memory view to the memory's current length (it never moves)."""
         size = ffi.memory_data_size(ctx, self.mem)
@@ -113,6 +159,10 @@ class _Session:
 
     def alloc(self, ctx: ctypes.c_void_p, size: int, align: int) -> int:
         """`cabi_realloc(0, 0, align, size)`; the view covers the new block on return."""
+        cap = self.host.limits.memory
+        if cap is not None and size > cap:
+            self.host.retire(self)
+            raise MemoryLimitExceeded(f"{size} bytes do not fit in the {cap}-byte memory limit")
         slots = self._alloc_slots
         slots[0] = 0
         slots[2] = 0
@@ -158,7 +208,23 @@ class _Session:
             message, code = why or "guest call failed", None
         if pending is not None:
             raise pending
+        limits = self.host.limits
+        if self.timed_out or code == "INTERRUPT":
+            raise Timeout(f"call took longer than the {limits.timeout} s limit", code)
+        if code == "OUT_OF_FUEL":
+            raise OutOfFuel(f"call used up its {limits.fuel} units of fuel", code)
+        if limits.memory is not None and self._near_memory_cap(limits.memory):
+            # A wasm allocator cannot say why it aborted: a trap with memory past half the
+            # cap is taken as a failed growth.
+            raise MemoryLimitExceeded(
+                f"guest memory reached {self.size} of its {limits.memory}-byte limit ({message})",
+                code,
+            )
         raise GuestTrap(message, code)
+
+    def _near_memory_cap(self, cap: int) -> bool:
+        self.sync(self.cctx)
+        return self.size * 2 > cap
 
 
 class WasmComponent:
@@ -173,16 +239,38 @@ class WasmComponent:
         source: str | os.PathLike | bytes,
         imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
         classes: Mapping[str, type] | None = None,
+        limits: Limits = DEFAULT,
+        cache: Cache | None = None,
     ) -> None:
         if isinstance(source, bytes):
             wasm = source
         else:
             with open(source, "rb") as f:
                 wasm = f.read()
-        self.engine = wasmtime.Engine(ffi.engine_config())
-        component = wasmtime.component.Component(self.engine, wasm)
-        self.schema = t.describe_component(component, self.engine, dict(classes or {}))
-        self.module = self._main_module(wasm)
+        if not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
+        self.limits = limits
+        self.engine_handle = engine_for(limits.timeout is not None, limits.fuel is not None)
+        self.engine = engine = self.engine_handle.engine
+        self.cache = cache or Cache(None)
+        digest, key = hashlib.sha256(wasm).hexdigest(), self.engine_handle.key
+        component = self.cache.load(
+            "component",
+            digest,
+            key,
+            lambda: wasmtime.component.Component(engine, wasm),
+            lambda c: c.serialize(),
+            lambda raw: wasmtime.component.Component.deserialize(engine, raw),
+        )
+        self.schema = t.describe_component(component, engine, dict(classes or {}))
+        self.module = self.cache.load(
+            "module",
+            digest,
+            key,
+            lambda: self._main_module(wasm),
+            lambda m: m.serialize(),
+            lambda raw: wasmtime.Module.deserialize(engine, raw),
+        )
         exported = {e.name for e in self.module.exports}
         self.linker = wasmtime.Linker(self.engine)
         self._callbacks: list[Any] = []
@@ -242,6 +330,8 @@ class WasmComponent:
             CALL=ffi.func_call_unchecked,
             SIZES=_SIZES,
             LIFT_ERRORS=LIFT_ERRORS,
+            SET_FUEL=ffi.set_fuel,
+            FUEL=ctypes.c_uint64(self.limits.fuel or 0),
             caller_context=ffi.caller_context,
             c_void_p=ctypes.c_void_p,
             new_trap=ffi.new_trap,
@@ -277,6 +367,10 @@ class WasmComponent:
             em.emit("except AttributeError:")
             em.emit("    s = _session()")
             em.emit("slots = s.slots")
+            if self.limits.timeout is not None:
+                em.emit("s.calls += 1  # starts this call's clock at the next epoch tick")
+            if self.limits.fuel is not None:
+                em.emit("SET_FUEL(s.cctx, FUEL)")
             allocates = spilled or any(_allocates(p.type) for p in function.params)
             if allocates:
                 em.emit("ctx = s.cctx")

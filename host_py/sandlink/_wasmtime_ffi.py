@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_size_t, c_uint64, c_void_p
+from typing import Any
 
 import wasmtime
 from wasmtime import _ffi
@@ -30,6 +31,17 @@ memory_data = _function("wasmtime_memory_data", c_void_p, c_void_p, c_void_p)
 memory_data_size = _function("wasmtime_memory_data_size", c_size_t, c_void_p, c_void_p)
 caller_context = _function("wasmtime_caller_context", c_void_p, c_void_p)
 trap_new = _function("wasmtime_trap_new", c_void_p, ctypes.c_char_p, c_size_t)
+error_new = _function("wasmtime_error_new", c_void_p, ctypes.c_char_p)
+set_fuel = _function("wasmtime_context_set_fuel", c_void_p)  # (context, u64): prebuilt args
+
+# wasmtime_error_t* (*)(wasmtime_context_t*, void *data, uint64_t *delta, uint8_t *update_kind)
+DeadlineCallback = ctypes.CFUNCTYPE(
+    c_size_t, c_void_p, c_void_p, ctypes.POINTER(c_uint64), ctypes.POINTER(ctypes.c_uint8)
+)
+_store_epoch_deadline_callback = _function(
+    "wasmtime_store_epoch_deadline_callback", None, c_void_p, DeadlineCallback, c_void_p, c_void_p
+)
+DEADLINE_CONTINUE = 0
 
 # size_t (*)(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results, size_t n):
 # the size_t is the wasm_trap_t* to raise, or 0.
@@ -53,19 +65,14 @@ _NO_FINALIZER = _Finalizer()
 RawSlots = c_uint64 * 2  # one wasmtime_val_raw_t (16 bytes)
 
 
-def engine_config() -> wasmtime.Config:
-    """The engine settings the fast host relies on.
-
-    Linear memory must never move (it grows in place inside its reservation), so a view of
-    it taken once stays valid for the instance's life; only its length needs refreshing.
-    """
-    config = wasmtime.Config()
-    config.memory_may_move = False
-    return config
-
-
 def store_context(store: wasmtime.Store) -> int:
     return ctypes.cast(store._context(), c_void_p).value  # type: ignore[return-value]
+
+
+def on_epoch_deadline(store: wasmtime.Store, callback: Any) -> None:
+    """Call `callback` (a DeadlineCallback, kept alive by the caller) at each epoch deadline."""
+    store_ptr = ctypes.cast(store.ptr(), c_void_p).value
+    _store_epoch_deadline_callback(store_ptr, callback, None, None)
 
 
 def func_address(func: wasmtime.Func) -> int:

@@ -1,0 +1,103 @@
+"""The startup cache: compiled artifacts on disk, so a new process skips compilation.
+
+Entries are keyed by the wasm's sha256, the wasmtime library (pinned version, file size and
+mtime) and the engine configuration. Each file carries the sha256 of its payload; an entry
+that does not verify, or that wasmtime refuses, is rebuilt and rewritten, never trusted.
+Wasmtime runs deserialized code as native code: keep the directory private (it is created
+0700). The default is per-user (`$SANDLINK_CACHE_DIR`, else `$XDG_CACHE_HOME/sandlink`, else
+`~/.cache/sandlink`), never the current directory; `cache_dir=False` turns caching off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from wasmtime import _ffi
+
+T = TypeVar("T")
+_MAGIC = b"sandlink-cache-1\n"
+WASMTIME_VERSION = "50.0.1"  # the pin in pyproject.toml
+
+
+def default_dir() -> Path:
+    explicit = os.environ.get("SANDLINK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().absolute() / "sandlink"
+
+
+def _runtime_fingerprint() -> str:
+    library = Path(_ffi.dll._name)
+    stat = library.stat()
+    return f"{WASMTIME_VERSION}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+class Cache:
+    """Compiled-artifact cache in one directory (or a no-op when `directory` is None)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.hits: list[str] = []  # the kinds served from disk by the last `load`es
+        self.misses: list[str] = []
+
+    def load(
+        self,
+        kind: str,
+        wasm_sha256: str,
+        engine_key: tuple,
+        compile: Callable[[], T],
+        serialize: Callable[[T], bytes],
+        deserialize: Callable[[bytes], T],
+    ) -> T:
+        """The cached compilation of `kind` for this wasm and engine, else a fresh (saved) one."""
+        if self.directory is None:
+            self.misses.append(kind)
+            return compile()
+        key = hashlib.sha256(
+            repr((kind, wasm_sha256, engine_key, _runtime_fingerprint())).encode()
+        ).hexdigest()
+        path = self.directory / f"{kind}-{key[:40]}.bin"
+        payload = _read_verified(path)
+        if payload is not None:
+            try:
+                value = deserialize(payload)
+            except Exception:  # stale or refused by wasmtime: rebuild below
+                pass
+            else:
+                self.hits.append(kind)
+                return value
+        value = compile()
+        self.misses.append(kind)
+        self._write(path, bytes(serialize(value)))
+        return value
+
+    def _write(self, path: Path, payload: bytes) -> None:
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # type: ignore[union-attr]
+            digest = hashlib.sha256(payload).hexdigest().encode()
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + digest + b"\n" + payload)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+def _read_verified(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = len(_MAGIC) + 65
+    if not data.startswith(_MAGIC) or len(data) < header:
+        return None
+    digest, payload = data[len(_MAGIC) : header - 1], data[header:]
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        return None
+    return payload
