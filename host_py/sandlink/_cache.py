@@ -10,14 +10,17 @@ Wasmtime runs deserialized code as native code: keep the directory private (it i
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from wasmtime import _ffi
+
+try:  # the builtin module: importing hashlib (OpenSSL) costs milliseconds at startup
+    from _sha256 import sha256
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import sha256
 
 T = TypeVar("T")
 _MAGIC = b"sandlink-cache-1\n"
@@ -59,7 +62,7 @@ class Cache:
         if self.directory is None:
             self.misses.append(kind)
             return compile()
-        key = hashlib.sha256(
+        key = sha256(
             repr((kind, wasm_sha256, engine_key, _runtime_fingerprint())).encode()
         ).hexdigest()
         path = self.directory / f"{kind}-{key[:40]}.bin"
@@ -78,9 +81,11 @@ class Cache:
         return value
 
     def _write(self, path: Path, payload: bytes) -> None:
+        import tempfile  # only on a miss: it is slow to import
+
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # type: ignore[union-attr]
-            digest = hashlib.sha256(payload).hexdigest().encode()
+            digest = sha256(payload).hexdigest().encode()
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(_MAGIC + digest + b"\n" + payload)
@@ -98,6 +103,6 @@ def _read_verified(path: Path) -> bytes | None:
     if not data.startswith(_MAGIC) or len(data) < header:
         return None
     digest, payload = data[len(_MAGIC) : header - 1], data[header:]
-    if hashlib.sha256(payload).hexdigest().encode() != digest:
+    if sha256(payload).hexdigest().encode() != digest:
         return None
     return payload

@@ -36,6 +36,7 @@ from ._checks import check_buffer, check_int, check_str
 from ._engine import TICK, engine_for
 from ._errors import GuestTrap, MemoryLimitExceeded, OutOfFuel, Timeout, UnsupportedTypeError
 from ._limits import DEFAULT, Limits
+from ._reflect import describe_component
 from ._values import Err, Ok, Variant
 
 __all__ = ["ComponentApiInstance", "from_wasmtime", "to_wasmtime"]
@@ -372,7 +373,7 @@ class ComponentApiInstance:
             self._component = wc.Component.from_file(self._engine, path_or_bytes)
         else:
             self._component = wc.Component(self._engine, bytes(path_or_bytes))
-        self._schema = s.describe_component(self._component, self._engine, classes)
+        self._schema = describe_component(self._component, self._engine, classes)
         self._linker = self._link(dict(imports or {}))
         self._store: wasmtime.Store | None = None
         self._funcs: dict[str, wc.Func] = {}

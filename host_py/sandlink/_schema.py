@@ -1,115 +1,143 @@
 """A component's exports and imports as plain Python type descriptions.
 
-Built once at load from `wasmtime.component` reflection. Every later step (the canonical
-ABI compiler, the `component` oracle backend) works on these descriptions, not on
-wasmtime objects. Records get dataclasses named after the WIT type (`json-error` ->
-`JsonError`); pass `classes` to use your own (e.g. `{"person": sandlink.Person}`).
+Two steps: `_reflect` reads the component's own type information (through
+`wasmtime.component`) into a JSON-able "wire" form, which the startup cache can keep; then
+`build_schema` turns it into the descriptions here, which everything else works on (the
+canonical ABI compiler, the `component` oracle backend). Records get dataclasses named
+after the WIT type (`json-error` -> `JsonError`); pass `classes` to use your own (e.g.
+`{"person": sandlink.Person}`).
+
+Wire types: a primitive's name ("u32", "string"...), or one of {"list": T},
+{"record": name, "fields": [[wit name, T], ...]}, {"tuple": [T, ...]},
+{"variant": name, "cases": [[name, T or None], ...]}, {"enum": name, "names": [...]},
+{"option": T}, {"result": [T or None, T or None]}, {"flags": name, "names": [...]}.
 """
 
 from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, make_dataclass
+from dataclasses import make_dataclass
 from typing import Any
-
-import wasmtime
-import wasmtime.component as wc
 
 from ._errors import SandlinkError, UnsupportedTypeError
 
-PRIMITIVES = {
-    wc.Bool: "bool",
-    wc.U8: "u8",
-    wc.U16: "u16",
-    wc.U32: "u32",
-    wc.U64: "u64",
-    wc.S8: "s8",
-    wc.S16: "s16",
-    wc.S32: "s32",
-    wc.S64: "s64",
-    wc.F32: "f32",
-    wc.F64: "f64",
-    wc.Char: "char",
-    wc.String: "string",
-}
+PRIMITIVES = ("bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "f32", "f64")
+PRIMITIVES += ("char", "string")
 
 
-@dataclass(frozen=True, eq=False)
 class Type:
-    """Base of every type description; compared by identity (they form trees with shared leaves)."""
+    """Base of every type description; compared by identity (they form trees).
+
+    Subclasses list their attributes, in constructor order, in `_fields`.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self._fields, values, strict=True):
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if n != "cls")
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass(frozen=True, eq=False)
 class Prim(Type):
-    kind: str  # "bool", "u8" ... "f64", "char", "string"
+    _fields = ("kind",)
+    __slots__ = _fields  # "bool", "u8" ... "f64", "char", "string"
 
 
-@dataclass(frozen=True, eq=False)
 class List(Type):
-    element: Type
+    _fields = ("element",)
+    __slots__ = _fields
 
 
-@dataclass(frozen=True, eq=False)
 class Record(Type):
-    name: str
-    fields: tuple[tuple[str, Type], ...]  # python attribute names, in WIT order
-    cls: type
+    _fields = ("name", "fields", "cls")
+    __slots__ = _fields  # fields: ((python attribute, Type), ...)
 
 
-@dataclass(frozen=True, eq=False)
 class Tuple(Type):
-    elements: tuple[Type, ...]
+    _fields = ("elements",)
+    __slots__ = _fields
 
 
-@dataclass(frozen=True, eq=False)
 class Variant(Type):
-    name: str
-    cases: tuple[tuple[str, Type | None], ...]
+    _fields = ("name", "cases")
+    __slots__ = _fields  # cases: ((case name, Type or None), ...)
 
 
-@dataclass(frozen=True, eq=False)
 class Enum(Type):
-    name: str
-    names: tuple[str, ...]
+    _fields = ("name", "names")
+    __slots__ = _fields
 
 
-@dataclass(frozen=True, eq=False)
 class Option(Type):
-    payload: Type
+    _fields = ("payload",)
+    __slots__ = _fields
 
 
-@dataclass(frozen=True, eq=False)
 class Result(Type):
-    ok: Type | None
-    err: Type | None
+    _fields = ("ok", "err")
+    __slots__ = _fields
 
 
-@dataclass(frozen=True, eq=False)
 class Flags(Type):
-    name: str
-    names: tuple[str, ...]
+    _fields = ("name", "names")
+    __slots__ = _fields
 
 
-@dataclass(frozen=True)
 class Param:
-    name: str  # python name (snake_case)
-    wit_name: str
-    type: Type
+    __slots__ = ("name", "type", "wit_name")
+
+    def __init__(self, name: str, wit_name: str, type: Type) -> None:
+        self.name = name  # python name (snake_case)
+        self.wit_name = wit_name
+        self.type = type
 
 
-@dataclass(frozen=True)
 class Function:
-    name: str  # python name, e.g. "parse_person"
-    wit_name: str  # e.g. "parse-person"
-    interface: str | None  # e.g. "sandlink:kernels/kernels@0.1.0", None for world-level
-    params: tuple[Param, ...]
-    result: Type | None
+    __slots__ = ("interface", "name", "params", "result", "wit_name")
+
+    def __init__(
+        self,
+        name: str,
+        wit_name: str,
+        interface: str | None,
+        params: tuple[Param, ...],
+        result: Type | None,
+    ) -> None:
+        self.name = name  # python name, e.g. "parse_person"
+        self.wit_name = wit_name  # e.g. "parse-person"
+        self.interface = interface  # e.g. "sandlink:kernels/kernels@0.1.0"; None: world-level
+        self.params = params
+        self.result = result
 
     @property
     def core_name(self) -> str:
         """The main core module's export for this function (canonical ABI naming)."""
         return f"{self.interface}#{self.wit_name}" if self.interface else self.wit_name
+
+    def __repr__(self) -> str:
+        return f"Function({self.core_name})"
+
+
+class Schema:
+    """Every exported and imported function of a component, described."""
+
+    __slots__ = ("exports", "imports", "record_classes")
+
+    def __init__(
+        self,
+        exports: tuple[Function, ...],
+        imports: tuple[Function, ...],
+        record_classes: dict[str, type],
+    ) -> None:
+        self.exports = exports
+        self.imports = imports
+        self.record_classes = record_classes
 
 
 def python_name(wit_name: str) -> str:
@@ -123,52 +151,45 @@ def class_name(wit_name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in wit_name.split("-"))
 
 
-class _Describer:
-    """Turns wasmtime type objects into descriptions, naming records after the exported types."""
+class _Builder:
+    """Wire form -> descriptions, generating one record class per (name, fields)."""
 
-    def __init__(self, named: list[tuple[str, Any]], classes: dict[str, type]) -> None:
-        self.named = named  # (wit name, wasmtime ValType) of every exported type
+    def __init__(self, classes: Mapping[str, type]) -> None:
         self.classes = classes
         self.generated: dict[tuple[str, tuple[str, ...]], type] = {}
         self.record_classes: dict[str, type] = {}
 
-    def name_of(self, ty: Any, fallback: str) -> str:
-        for name, candidate in self.named:
-            if type(candidate) is type(ty) and candidate == ty:
-                return name
-        return fallback
-
-    def describe(self, ty: Any, where: str) -> Type:
-        kind = PRIMITIVES.get(type(ty))
-        if kind is not None:
-            return Prim(kind)
-        if isinstance(ty, wc.ListType):
-            return List(self.describe(ty.element, where))
-        if isinstance(ty, wc.RecordType):
-            name = self.name_of(ty, "record")
-            fields = tuple((python_name(n), self.describe(t, where)) for n, t in ty.fields)
-            return Record(name, fields, self.record_class(name, tuple(n for n, _ in fields)))
-        if isinstance(ty, wc.TupleType):
-            return Tuple(tuple(self.describe(t, where) for t in ty.elements))
-        if isinstance(ty, wc.VariantType):
-            cases = tuple((n, None if t is None else self.describe(t, where)) for n, t in ty.cases)
-            return Variant(self.name_of(ty, "variant"), cases)
-        if isinstance(ty, wc.EnumType):
-            return Enum(self.name_of(ty, "enum"), tuple(ty.names))
-        if isinstance(ty, wc.OptionType):
-            payload = self.describe(ty.payload, where)
+    def type(self, wire: Any, where: str) -> Type:
+        if isinstance(wire, str):
+            if wire not in PRIMITIVES:
+                raise UnsupportedTypeError(f"{where}: unknown WIT type {wire!r}")
+            return Prim(wire)
+        kind, value = next(iter(wire.items()))  # the first key names the kind
+        if kind == "list":
+            return List(self.type(value, where))
+        if kind == "record":
+            fields = tuple((python_name(n), self.type(t, where)) for n, t in wire["fields"])
+            return Record(value, fields, self.record_class(value, tuple(n for n, _ in fields)))
+        if kind == "tuple":
+            return Tuple(tuple(self.type(t, where) for t in value))
+        if kind == "variant":
+            cases = tuple((n, self.maybe(t, where)) for n, t in wire["cases"])
+            return Variant(value, cases)
+        if kind == "enum":
+            return Enum(value, tuple(wire["names"]))
+        if kind == "option":
+            payload = self.type(value, where)
             if isinstance(payload, Option):
                 raise UnsupportedTypeError(f"{where}: option<option<...>> is not supported")
             return Option(payload)
-        if isinstance(ty, wc.ResultType):
-            ok, err = ty.ok, ty.err
-            return Result(
-                None if ok is None else self.describe(ok, where),
-                None if err is None else self.describe(err, where),
-            )
-        if isinstance(ty, wc.FlagsType):
-            return Flags(self.name_of(ty, "flags"), tuple(ty.names))
-        raise UnsupportedTypeError(f"{where}: WIT type {type(ty).__name__} is not supported")
+        if kind == "result":
+            return Result(self.maybe(value[0], where), self.maybe(value[1], where))
+        if kind == "flags":
+            return Flags(value, tuple(wire["names"]))
+        raise UnsupportedTypeError(f"{where}: unknown WIT type {kind!r}")
+
+    def maybe(self, wire: Any, where: str) -> Type | None:
+        return None if wire is None else self.type(wire, where)
 
     def record_class(self, name: str, fields: tuple[str, ...]) -> type:
         """The user's class for `name`, else one generated per (name, fields)."""
@@ -182,70 +203,23 @@ class _Describer:
             self.record_classes.setdefault(name, cls)
         return cls
 
-
-def _functions(
-    items: dict[str, Any], interface: str | None, describer: _Describer
-) -> list[Function]:
-    found = []
-    for wit_name, ext in items.items():
-        ty = ext.ty
-        if isinstance(ty, wc.FuncType):
-            where = f"{interface}#{wit_name}" if interface else wit_name
-            params = tuple(
-                Param(python_name(n), n, describer.describe(t, f"{where} parameter {n}"))
-                for n, t in ty.params
-            )
-            result = ty.result
-            found.append(
-                Function(
-                    python_name(wit_name),
-                    wit_name,
-                    interface,
-                    params,
-                    None if result is None else describer.describe(result, f"{where} result"),
-                )
-            )
-    return found
+    def function(self, wire: dict[str, Any]) -> Function:
+        interface, wit_name = wire["interface"], wire["name"]
+        where = f"{interface}#{wit_name}" if interface else wit_name
+        params = tuple(
+            Param(python_name(n), n, self.type(t, f"{where} parameter {n}"))
+            for n, t in wire["params"]
+        )
+        result = self.maybe(wire["result"], f"{where} result")
+        return Function(python_name(wit_name), wit_name, interface, params, result)
 
 
-def _named_types(items: dict[str, Any]) -> list[tuple[str, Any]]:
-    named = []
-    for name, ext in items.items():
-        ty = ext.ty
-        if not isinstance(ty, (wc.FuncType, wc.ComponentInstanceType, wc.ResourceType)):
-            named.append((name, ty))
-    return named
-
-
-@dataclass(frozen=True)
-class Schema:
-    """Every exported and imported function of a component, described."""
-
-    exports: tuple[Function, ...]
-    imports: tuple[Function, ...]
-    record_classes: dict[str, type]
-
-
-def describe_component(
-    component: wc.Component, engine: wasmtime.Engine, classes: dict[str, type] | None = None
-) -> Schema:
-    """Describe a component's functions; `classes` maps WIT record names to Python classes."""
-    ctype = component.type
-    describer = _Describer([], dict(classes or {}))
-
-    def walk(items: dict[str, Any]) -> list[Function]:
-        describer.named = _named_types(items)
-        functions = _functions(items, None, describer)
-        for name, ext in items.items():
-            if isinstance(ext.ty, wc.ComponentInstanceType):
-                inner = ext.ty.exports(engine)
-                describer.named = _named_types(inner)
-                functions += _functions(inner, name, describer)
-        return functions
-
-    exports = walk(ctype.exports(engine))
-    imports = walk(ctype.imports(engine))
-    return Schema(tuple(exports), tuple(imports), describer.record_classes)
+def build_schema(wire: dict[str, Any], classes: Mapping[str, type] | None = None) -> Schema:
+    """Descriptions from the wire form (see `_reflect`); `classes`: WIT record name -> class."""
+    builder = _Builder(dict(classes or {}))
+    exports = tuple(builder.function(f) for f in wire["exports"])
+    imports = tuple(builder.function(f) for f in wire["imports"])
+    return Schema(exports, imports, builder.record_classes)
 
 
 ROOT = "$root"  # the imports key (and core module name) of world-level functions

@@ -12,7 +12,7 @@ linker are shared. A trap discards the thread's session; the next call makes a n
 from __future__ import annotations
 
 import ctypes
-import hashlib
+import marshal
 import os
 import struct
 import threading
@@ -21,11 +21,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import wasmtime
-import wasmtime.component
 
 from . import _schema as t
 from . import _wasmtime_ffi as ffi
-from ._cache import Cache
+from ._cache import Cache, sha256
 from ._canonical import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -253,16 +252,16 @@ class WasmComponent:
         self.engine_handle = engine_for(limits.timeout is not None, limits.fuel is not None)
         self.engine = engine = self.engine_handle.engine
         self.cache = cache or Cache(None)
-        digest, key = hashlib.sha256(wasm).hexdigest(), self.engine_handle.key
-        component = self.cache.load(
-            "component",
+        digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
+        wire = self.cache.load(
+            "schema",
             digest,
             key,
-            lambda: wasmtime.component.Component(engine, wasm),
-            lambda c: c.serialize(),
-            lambda raw: wasmtime.component.Component.deserialize(engine, raw),
+            lambda: _reflect(engine, wasm),
+            marshal.dumps,  # the wire form is plain dicts, lists and strings
+            marshal.loads,
         )
-        self.schema = t.describe_component(component, engine, dict(classes or {}))
+        self.schema = t.build_schema(wire, classes)
         self.module = self.cache.load(
             "module",
             digest,
@@ -461,6 +460,15 @@ class WasmComponent:
             em.emit("    s.pending = exc")
             em.emit(f"    return new_trap({'host function ' + function.wit_name + ' raised'!r})")
         return _build(em, "trampoline")
+
+
+def _reflect(engine: wasmtime.Engine, wasm: bytes) -> dict[str, Any]:
+    """The component's types in wire form (compiles it: only on a cache miss)."""
+    import wasmtime.component
+
+    from ._reflect import reflect
+
+    return reflect(wasmtime.component.Component(engine, wasm), engine)
 
 
 def _build(em: Emitter, name: str) -> Callable[..., Any]:

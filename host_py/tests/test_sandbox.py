@@ -197,8 +197,8 @@ def probe_cache(directory) -> tuple[str, str]:
 
 
 def test_a_second_process_loads_from_the_cache(tmp_path):
-    assert probe_cache(tmp_path) == ("", "component,module")
-    assert probe_cache(tmp_path) == ("component,module", "")
+    assert probe_cache(tmp_path) == ("", "module,schema")
+    assert probe_cache(tmp_path) == ("module,schema", "")
     entries = sorted(tmp_path.iterdir())
     assert len(entries) == 2 and all(e.stat().st_size > 1000 for e in entries)
     assert oct(tmp_path.stat().st_mode & 0o777) in ("0o700", oct(tmp_path.stat().st_mode & 0o777))
@@ -210,8 +210,8 @@ def test_a_corrupt_cache_entry_is_rebuilt(tmp_path):
         data = bytearray(entry.read_bytes())
         data[len(data) // 2] ^= 0xFF
         entry.write_bytes(bytes(data))
-    assert probe_cache(tmp_path) == ("", "component,module")
-    assert probe_cache(tmp_path) == ("component,module", "")
+    assert probe_cache(tmp_path) == ("", "module,schema")
+    assert probe_cache(tmp_path) == ("module,schema", "")
 
 
 def test_the_default_cache_is_per_user_not_the_working_directory(monkeypatch, tmp_path):

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import sandlink
 from sandlink import _schema as t
+from sandlink._reflect import describe_component
 from sandlink._values import Err, Ok, Variant
 
 # Exports checked separately (they trap, keep state, or allocate on purpose).
@@ -126,7 +127,8 @@ def exported(alltypes_wasm) -> list[t.Function]:
 
     engine = wasmtime.Engine()
     component = wasmtime.component.Component.from_file(engine, str(alltypes_wasm))
-    return [f for f in t.describe_component(component, engine).exports if f.name not in SPECIAL]
+    schema = describe_component(component, engine)
+    return [f for f in schema.exports if f.name not in SPECIAL]
 
 
 def pytest_generate_tests(metafunc):
