@@ -142,9 +142,8 @@ pub unsafe extern "C" fn sandlink_ws_mask(
     }
     // SAFETY: both ranges are valid for `len` bytes; `ptr::copy` allows them to overlap.
     unsafe { ptr::copy(payload, out, len) };
-    // SAFETY: `out` is non-null and writable for `len` bytes, and nothing else borrows it.
-    mask::mask_in_place(unsafe { slice::from_raw_parts_mut(out, len) }, key, offset);
-    SANDLINK_OK
+    // SAFETY: `out` is writable for `len` bytes (the caller's contract, checked non-null above).
+    unsafe { sandlink_ws_mask_in_place(out, len, key, offset) }
 }
 
 /// `ws-mask` in place: masks the `len` bytes at `buf`. Returns a status code.

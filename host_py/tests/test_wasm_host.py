@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import pytest
+from conftest import Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,42 +24,10 @@ from sandlink._values import Err, Ok, Variant
 SPECIAL = {"fail", "hold", "counter", "make_bytes"}
 
 
-class HostFns:
-    """The guest's imports, recording what they were called with."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple]] = []
-
-    def log(self, msg: str) -> None:
-        self.calls.append(("log", (msg,)))
-
-    def combine(self, a: int, b: float, tag: str) -> str:
-        self.calls.append(("combine", (a, b, tag)))
-        return f"{tag}:{a}:{b!r}"
-
-    def pick(self, xs: list[int]) -> int | None:
-        self.calls.append(("pick", (xs,)))
-        return max(xs) if xs else None
-
-    def shout(self, p: Any) -> Any:
-        self.calls.append(("shout", (p,)))
-        return type(p)(p.y, p.x)
-
-    def imports(self) -> dict:
-        return {
-            "host-fns": {
-                "log": self.log,
-                "combine": self.combine,
-                "pick": self.pick,
-                "shout": self.shout,
-            }
-        }
-
-
 @pytest.fixture(scope="module")
 def pair(alltypes_wasm):
-    """(fast host, oracle, their HostFns), sharing record classes so values compare equal."""
-    oracle_fns, fast_fns = HostFns(), HostFns()
+    """(fast host, oracle, their Recorders), sharing record classes so values compare equal."""
+    oracle_fns, fast_fns = Recorder(), Recorder()
     oracle = sandlink.load_component(
         alltypes_wasm, imports=oracle_fns.imports(), backend="component"
     )
@@ -214,9 +183,9 @@ def test_import_exception_propagates(alltypes_wasm):
     def pick(xs):
         raise Nope(xs)
 
-    fns = HostFns()
+    fns = Recorder()
     imports = fns.imports()
-    imports["host-fns"]["pick"] = pick
+    imports["sandlink:alltypes/host-fns@0.1.0"]["pick"] = pick
     fast = sandlink.load_component(alltypes_wasm, imports=imports)
     point = fast.schema.record_classes["point"]
     with pytest.raises(Nope):
