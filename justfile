@@ -53,8 +53,8 @@ lint: setup
     cargo fmt --all --check
     cargo clippy --locked --all-targets -p sandlink -- -D warnings
     cargo clippy --locked --target {{wasm_target}} --workspace -- -D warnings
-    {{venv}}/bin/ruff check host_py bench
-    {{venv}}/bin/ruff format --check host_py bench
+    {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench
+    {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench
 
 # What the component imports and exports, as WIT.
 wit: build-wasm

@@ -393,8 +393,12 @@ class Emitter:
         ptr, n = self.fresh("p"), self.fresh("n")
         if isinstance(element, t.Prim) and element.kind in ("u8", "s8"):
             view = self.fresh("b")
-            self.emit(f"{view} = check_buffer({where!r}, {value})")
-            self.emit(f"{n} = {view}.nbytes")
+            self.emit(f"{view} = {value}")
+            self.emit(f"if type({view}) is bytes:")
+            self.emit(f"    {n} = len({view})")
+            self.emit("else:")
+            self.emit(f"    {view} = check_buffer({where!r}, {view})")
+            self.emit(f"    {n} = {view}.nbytes")
             self.emit(f"{ptr} = s.alloc(ctx, {n}, 1)")
             self.emit(f"s.m[{ptr}:{ptr} + {n}] = {view}")
             return [ptr, n]

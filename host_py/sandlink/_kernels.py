@@ -38,4 +38,6 @@ class ComponentKernels:
         raise JsonError(error.message, error.line, error.column)
 
     def ws_mask(self, payload: Any, key: int | bytes, offset: int = 0) -> bytes:
-        return self._ws_mask(payload, mask_key(key), offset)
+        if type(key) is not int:  # ints are range-checked by the call itself
+            key = mask_key(key)
+        return self._ws_mask(payload, key, offset)

@@ -420,7 +420,7 @@ class WasmComponent:
         by_pointer = len(flat_results) > MAX_FLAT_RESULTS
         params_raw = 1 if spilled else len(flat_params)
         n_raw = max(params_raw + by_pointer, 0 if by_pointer else len(flat_results), 1)
-        em.globals["RAW"] = ctypes.c_uint64 * (2 * n_raw)
+        em.globals["RAW"] = ctypes.c_uint64 * (2 * n_raw)  # indexed as raw slots: [2 * i]
 
         em.emit("def lift(m, slots):")
         with em.indent():
@@ -438,13 +438,14 @@ class WasmComponent:
             em.emit("s = _local.s")
             em.emit("try:")
             with em.indent():
-                em.emit("ctx = c_void_p(caller_context(caller))")
-                em.emit("slots = memoryview(RAW.from_address(raw)).cast('B').cast('Q')")
+                em.emit("slots = RAW.from_address(raw)")
                 em.emit("try:")
                 em.emit("    args = lift(s.m, slots)")
                 em.emit("except LIFT_ERRORS:")
                 em.emit("    args = s.lift_again(lift, slots)")
                 em.emit("r = TARGET(*args)")
+                if function.result is not None and (by_pointer or _allocates(function.result)):
+                    em.emit("ctx = c_void_p(caller_context(caller))  # for allocating the result")
                 if by_pointer:
                     where = f"result of {function.wit_name}"
                     em.emit(f"rp = slots[{2 * params_raw}] & 0xFFFFFFFF")

@@ -7,8 +7,8 @@ import re
 
 import wasmtime
 import wasmtime.component
-from conftest import REPO
 
+from conftest import REPO
 from sandlink._artifacts import COMPONENT, artifact_path
 from sandlink._component_binary import core_modules
 

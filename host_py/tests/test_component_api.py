@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import wasmtime
 import wasmtime.component as wc
-from conftest import Recorder
 
 import sandlink
+from conftest import Recorder
 from sandlink import _schema as s
 from sandlink._component_api import ComponentApiInstance, _tagged, from_wasmtime, to_wasmtime
 from sandlink._errors import UnsupportedTypeError

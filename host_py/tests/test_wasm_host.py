@@ -11,11 +11,11 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sandlink
+from conftest import Recorder
 from sandlink import _schema as t
 from sandlink._reflect import describe_component
 from sandlink._values import Err, Ok, Variant
