@@ -49,6 +49,15 @@ test: setup build build-test-guests
     cargo test --locked -p sandlink
     cd host_py && ../{{python}} -m pytest -q
 
+# The benchmark suite (bench/README.md): `just bench`, `just bench --quick`, `just bench readme`.
+bench *args: setup build
+    {{python}} -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+    {{python}} bench/bench.py {{args}}
+
+# 1,000,000 calls on one object, reporting RSS growth.
+soak *args: setup build
+    {{python}} bench/soak.py {{args}}
+
 lint: setup
     cargo fmt --all --check
     cargo clippy --locked --all-targets -p sandlink -- -D warnings

@@ -1,0 +1,577 @@
+"""The sandlink benchmark: every backend and what a Python user would pick instead, one process.
+
+    python bench/bench.py            full run: bench/results/latest.json, latest.md, *.png
+    python bench/bench.py --quick    under a minute: checks every result is there and correct
+    python bench/bench.py readme     paste the summary of bench/results/latest.json into README.md
+
+Every contestant's answer is checked against the pure-Python reference before it is timed; a
+wrong or missing one makes the run exit 1 (in both modes). Speed is never asserted: the goals
+(P1-P5) are reported as PASS/FAIL with their ratios. bench/README.md explains the contestants
+and how to read the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import reprlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+import peers
+import report
+
+import sandlink
+from sandlink._artifacts import COMPONENT, artifact_path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+README = ROOT / "README.md"
+SEED = (ROOT / "host_py" / "tests" / "data" / "seed_person.json").read_text(encoding="utf-8")
+KEY = b"\x37\xfa\x21\x3d"  # RFC 6455 §5.7
+KiB, MiB = 1 << 10, 1 << 20
+STREAM_SIZE, CHUNK = 1 * MiB, 4 * KiB
+
+#: The mask contestants besides the backends. At offset 0 websockets' `apply_mask` is called
+#: as is; streaming needs the key rotated to each chunk's offset, as its users would do.
+MASK_PEERS: dict[str, Callable[..., bytes]] = {
+    "bytearray loop": peers.bytearray_loop,
+    "int.from_bytes": peers.int_xor,
+    "bytes.translate": peers.bytes_translate,
+    "numpy": peers.numpy_xor,
+    "websockets C": peers.apply_mask,
+}
+STREAM_PEERS = MASK_PEERS | {"websockets C": peers.websockets_c}
+
+#: The largest mask payload a slow contestant is given. `component` converts list<u8> one byte
+#: at a time through wasmtime-py (~0.1-0.3 s at 64 KiB), so it stops at 4 KiB, plus one
+#: 64 KiB sample (`EXTRA_SIZES`) with few repeats, and sits out streaming (1 MiB).
+MASK_CAPS = {"component": 4 * KiB, "bytearray loop": 1 * MiB}
+EXTRA_SIZES = {"component": {64 * KiB}}
+
+#: P5: one fresh interpreter per run, wall time of the whole process.
+STARTUP = {
+    "python -c pass": "pass",
+    "import wasmtime": "import wasmtime",
+    "sandlink: import + load + add": "import sandlink; k = sandlink.load(); k.add(1, 2)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    sizes: tuple[int, ...]  # mask sweep payloads
+    repeats: int  # timing runs per contestant (fewer for slow ones, never under 3)
+    run_time: float  # seconds one timing run lasts at least (its calls are calibrated)
+    slow_budget: float  # seconds of timing runs for a contestant whose one call > run_time
+    startup_runs: int  # fresh processes per P5 command
+
+
+FULL = Settings("full", tuple(16 * 4**i for i in range(11)), 21, 0.015, 1.5, 21)
+QUICK = Settings("quick", (16, 4 * KiB, 64 * KiB, 256 * KiB, 1 * MiB), 3, 0.002, 0.1, 3)
+
+
+@dataclass
+class Call:
+    """One contestant's call: `func(*args)`; `normalize` maps its answer onto the reference's."""
+
+    func: Callable[..., Any]
+    args: tuple
+    normalize: Callable[[Any], Any] | None = None
+
+    def answer(self) -> Any:
+        result = self.func(*self.args)
+        return result if self.normalize is None else self.normalize(result)
+
+
+@dataclass
+class Case:
+    group: str  # "call", "json", "mask" or "stream"
+    name: str
+    calls: dict[str, Call]
+    expected: Any  # the reference backend's answer
+    size: int | None = None  # payload bytes
+    setup: str = "pass"  # before each timing run, untimed
+    check: Callable[[Call], Any] = Call.answer  # one call, as compared with `expected`
+
+
+# -- the cases ---------------------------------------------------------------------------------
+
+SINK: list[str] = []  # hello's print target: in memory, cleared before every timing run
+
+
+def hello_check(call: Call) -> list[str]:
+    SINK.clear()
+    call.answer()
+    return list(SINK)
+
+
+def payload(size: int) -> bytes:
+    """Deterministic bytes that are neither zeros nor a short period."""
+    return (bytes(range(251)) * (size // 251 + 1))[:size]
+
+
+def stream(mask: Callable[..., bytes], chunks: list[bytes], key: bytes) -> bytes:
+    """A message masked chunk by chunk as it arrives, the offset advancing."""
+    out = []
+    offset = 0
+    for chunk in chunks:
+        out.append(mask(chunk, key, offset))
+        offset += len(chunk)
+    return b"".join(out)
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def stream_check(odd_chunks: list[bytes]) -> Callable[[Call], Any]:
+    """The timed 4 KiB chunking, and also chunks of an odd size, so offsets that are not a
+    multiple of 4 (a rotated key) are checked too."""
+
+    def check(call: Call) -> Any:
+        mask, _, key = call.args
+        return call.answer(), stream(mask, odd_chunks, key)
+
+    return check
+
+
+def mask_sizes(contestant: str, sizes: tuple[int, ...]) -> set[int]:
+    cap = MASK_CAPS.get(contestant, math.inf)
+    return {s for s in sizes if s <= cap} | (EXTRA_SIZES.get(contestant, set()) & set(sizes))
+
+
+def build_cases(settings: Settings) -> list[Case]:
+    kernels = {name: sandlink.load(name, print=SINK.append) for name in sandlink.BACKENDS}
+    reference = kernels["python"]
+
+    def backends(method: str, *args: Any) -> dict[str, Call]:
+        return {name: Call(getattr(k, method), args) for name, k in kernels.items()}
+
+    cases = [
+        Case(
+            "call",
+            "hello",
+            backends("hello", "world"),
+            ["Hello, world!"],
+            setup="sink.clear()",
+            check=hello_check,
+        ),
+        Case("call", "add", backends("add", 2, 3), 5),
+        Case(
+            "json",
+            "parse_person",
+            backends("parse_person", SEED)
+            | {
+                "json.loads": Call(json.loads, (SEED,), peers.person_from_dict),
+                "json.loads+Person": Call(peers.json_person, (SEED,)),
+                "orjson.loads": Call(orjson.loads, (SEED,), peers.person_from_dict),
+                "orjson.loads+Person": Call(peers.orjson_person, (SEED,)),
+            },
+            reference.parse_person(SEED),
+        ),
+    ]
+    for size in settings.sizes:
+        data = payload(size)
+        contestants = {name: k.ws_mask for name, k in kernels.items()} | MASK_PEERS
+        calls = {
+            name: Call(mask, (data, KEY))
+            for name, mask in contestants.items()
+            if size in mask_sizes(name, settings.sizes)
+        }
+        cases.append(
+            Case(
+                "mask", f"mask {report.size_label(size)}", calls, reference.ws_mask(data, KEY), size
+            )
+        )
+    message = payload(STREAM_SIZE)
+    chunks, odd = chunked(message, CHUNK), chunked(message, CHUNK - 3)
+    contestants = {n: k.ws_mask for n, k in kernels.items() if n != "component"} | STREAM_PEERS
+    cases.append(
+        Case(
+            "stream",
+            f"stream {report.size_label(STREAM_SIZE)} in {report.size_label(CHUNK)} chunks",
+            {name: Call(stream, (mask, chunks, KEY)) for name, mask in contestants.items()},
+            (reference.ws_mask(message, KEY),) * 2,
+            STREAM_SIZE,
+            check=stream_check(odd),
+        )
+    )
+    return cases
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def timer(call: Call, setup: str) -> timeit.Timer:
+    """A timeit loop calling `func(a0, a1, ...)` inline: no wrapper or unpacking is timed."""
+    names = {f"a{i}": arg for i, arg in enumerate(call.args)}
+    stmt = f"f({', '.join(names)})"
+    return timeit.Timer(stmt, setup, globals={"f": call.func, "sink": SINK, **names})
+
+
+def calibrate(t: timeit.Timer, run_time: float) -> tuple[int, float]:
+    """Calls per timing run so that one run lasts ≥ run_time; also the warm-up."""
+    number = 1
+    while True:
+        elapsed = t.timeit(number)
+        if elapsed >= run_time:
+            return number, elapsed / number
+        grow = math.ceil(number * 1.2 * run_time / max(elapsed, 1e-9))
+        number = min(max(grow, 2 * number), 100 * number)
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    s = sorted(samples)
+    q1, median, q3 = statistics.quantiles(s, n=4, method="inclusive") if len(s) > 1 else s * 3
+    return {"median_s": median, "q1_s": q1, "q3_s": q3, "min_s": s[0], "max_s": s[-1]}
+
+
+def mismatch(got: Any, expected: Any) -> str:
+    """A short account of how a wrong answer differs from the reference's."""
+    if isinstance(got, tuple) and isinstance(expected, tuple) and len(got) == len(expected):
+        pairs = enumerate(zip(got, expected, strict=True))
+        return "; ".join(f"[{i}] {mismatch(g, e)}" for i, (g, e) in pairs if g != e)
+    if isinstance(got, bytes) and isinstance(expected, bytes):
+        pairs = enumerate(zip(got, expected, strict=False))
+        i = next((i for i, (g, e) in pairs if g != e), None)
+        if i is None:
+            return f"{len(got)} bytes, expected {len(expected)}"
+        return f"byte {i} differs: {got[i : i + 8].hex()}... for {expected[i : i + 8].hex()}..."
+    return f"got {reprlib.repr(got)}, expected {reprlib.repr(expected)}"
+
+
+def measure(case: Case, settings: Settings, log: Callable[[str], None]) -> dict[str, dict]:
+    """Check every contestant, then time the correct ones in interleaved rounds (so drift in
+    the machine's state hits all of them alike). Times are seconds per call."""
+    results: dict[str, dict] = {}
+    plans: dict[str, tuple[timeit.Timer, int, int]] = {}
+    for name, call in case.calls.items():
+        try:
+            got = case.check(call)
+        except Exception as exc:
+            results[name] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+            continue
+        if got != case.expected:
+            results[name] = {"status": "wrong", "error": mismatch(got, case.expected)}
+            continue
+        t = timer(call, case.setup)
+        t.timeit(1)  # warm-up
+        number, per_call = calibrate(t, settings.run_time)
+        repeats = settings.repeats
+        if number == 1:  # slower than one run: a fixed time budget, at least 3 runs
+            repeats = max(3, min(repeats, int(settings.slow_budget / per_call)))
+        plans[name] = (t, number, repeats)
+    samples: dict[str, list[float]] = {name: [] for name in plans}
+    for round_ in range(max((p[2] for p in plans.values()), default=0)):
+        for name, (t, number, repeats) in plans.items():
+            if round_ < repeats:
+                samples[name].append(t.timeit(number) / number)
+    SINK.clear()
+    for name, (_, number, _) in plans.items():
+        results[name] = {"status": "ok", "number": number, "samples_s": samples[name]}
+        results[name] |= summarize(samples[name])
+    for name in case.calls:
+        r = results[name]
+        if r["status"] == "ok":
+            iqr = report.iqr_percent(r)
+            log(
+                f"  {case.name:<28} {name:<20} {report.fmt_time(r['median_s']):>10}  "
+                f"IQR {iqr:4.1f}%  ({r['number']} calls x {len(r['samples_s'])})"
+            )
+        else:
+            log(f"  {case.name:<28} {name:<20} {r['status'].upper()}: {r['error']}")
+    return results
+
+
+def measure_startup(settings: Settings, log: Callable[[str], None]) -> dict[str, dict]:
+    """Wall time of fresh processes, interleaved; one discarded run of each warms the OS file
+    cache and sandlink's compiled-artifact cache first."""
+
+    # Warm also means bytecode: an installed package has its .pyc files, so let the discarded
+    # first run write them even where the environment says not to.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, env=env)
+        return time.perf_counter() - start
+
+    for code in STARTUP.values():
+        run(code)
+    samples: dict[str, list[float]] = {name: [] for name in STARTUP}
+    for _ in range(settings.startup_runs):
+        for name, code in STARTUP.items():
+            samples[name].append(run(code))
+    results = {}
+    for name, code in STARTUP.items():
+        results[name] = {"command": f"python -c {code!r}", "samples_s": samples[name]}
+        results[name] |= summarize(samples[name])
+        r = results[name]
+        log(
+            f"  {'fresh process':<28} {name:<30} {report.fmt_time(r['median_s']):>10}  "
+            f"IQR {report.iqr_percent(r):4.1f}%  (x {len(samples[name])})"
+        )
+    return results
+
+
+# -- goals -------------------------------------------------------------------------------------
+
+
+def goals(cases: list[dict], startup: dict[str, dict]) -> list[dict]:
+    """P1-P5 from this run's medians: each a ratio against its target, PASS or FAIL."""
+
+    def median(case: str, contestant: str) -> float | None:
+        for c in cases:
+            if c["name"] == case:
+                r = c["results"].get(contestant, {})
+                return r.get("median_s")
+        return None
+
+    mask = f"mask {report.size_label(256 * KiB)}"
+    specs = [  # id, goal, (case, numerator), (case, denominator), op, target
+        ("P1", "wasm `add` ≤ 1.5x native", ("add", "wasm"), ("add", "native"), "<=", 1.5),
+        (
+            "P1",
+            "wasm `add` ≥ 20x faster than component",
+            ("add", "component"),
+            ("add", "wasm"),
+            ">=",
+            20,
+        ),
+        (
+            "P2",
+            "wasm parse_person (typed Person) ≤ 2x `json.loads` (dict)",
+            ("parse_person", "wasm"),
+            ("parse_person", "json.loads"),
+            "<=",
+            2,
+        ),
+        ("P3", "wasm mask 256 KiB ≤ 1.5x native", (mask, "wasm"), (mask, "native"), "<=", 1.5),
+        (
+            "P3",
+            "wasm mask 256 KiB ≤ 2x websockets C",
+            (mask, "wasm"),
+            (mask, "websockets C"),
+            "<=",
+            2,
+        ),
+        (
+            "P3",
+            "wasm mask 256 KiB ≥ 15x faster than int.from_bytes",
+            (mask, "int.from_bytes"),
+            (mask, "wasm"),
+            ">=",
+            15,
+        ),
+    ]
+    rows = []
+    for gid, text, (ncase, num), (dcase, den), op, target in specs:
+        rows.append(
+            goal_row(gid, text, num, median(ncase, num), den, median(dcase, den), op, target)
+        )
+    num, den = "sandlink: import + load + add", "import wasmtime"
+    rows.append(
+        goal_row(
+            "P5",
+            "fresh process: import sandlink + warm load + first call ≤ 1.5x `import wasmtime`",
+            num,
+            startup.get(num, {}).get("median_s"),
+            den,
+            startup.get(den, {}).get("median_s"),
+            "<=",
+            1.5,
+        )
+    )
+    return rows
+
+
+def goal_row(gid, text, num, num_s, den, den_s, op, target) -> dict:
+    if num_s is None or den_s is None:
+        return {"id": gid, "goal": text, "status": "MISSING", "ratio": None, "target": target}
+    ratio = num_s / den_s
+    ok = ratio <= target if op == "<=" else ratio >= target
+    return {
+        "id": gid,
+        "goal": text,
+        "status": "PASS" if ok else "FAIL",
+        "ratio": ratio,
+        "op": op,
+        "target": target,
+        "numerator": [num, num_s],
+        "denominator": [den, den_s],
+    }
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    def command(*argv: str) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return ""
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    packages = ("wasmtime", "numpy", "websockets", "orjson", "matplotlib")
+    commit = command("git", "rev-parse", "--short", "HEAD")
+    if commit and command("git", "status", "--porcelain"):
+        commit += " (uncommitted changes)"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": {p: metadata.version(p) for p in packages},
+        "rustc": command("rustc", "--version") or "unavailable",
+        "commit": commit or "unknown",
+        "component_sha256": hashlib.sha256(artifact_path(COMPONENT).read_bytes()).hexdigest(),
+        "websockets_apply_mask_is_c": peers.websockets_is_c(),
+    }
+
+
+def problems(data: dict) -> list[str]:
+    """Why a run is incomplete or incorrect (empty when it is neither)."""
+    found = []
+    for case in data["cases"]:
+        for name in case["expected_contestants"]:
+            r = case["results"].get(name)
+            if r is None:
+                found.append(f"{case['name']}: {name} missing")
+            elif r["status"] != "ok":
+                found.append(f"{case['name']}: {name} {r['status']}: {r['error']}")
+            elif not r["samples_s"]:
+                found.append(f"{case['name']}: {name} has no samples")
+    for name in STARTUP:
+        if not data["startup"].get(name, {}).get("samples_s"):
+            found.append(f"startup: {name} has no samples")
+    if not data["machine"]["websockets_apply_mask_is_c"]:
+        found.append("websockets.speedups.apply_mask is not the C extension")
+    found += [f"goal {g['id']} ({g['goal']}): missing" for g in data["goals"] if g["ratio"] is None]
+    return found
+
+
+def run(settings: Settings, out: Path) -> int:
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    data: dict[str, Any] = {
+        "mode": settings.mode,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {k: v for k, v in vars(settings).items() if k != "mode"},
+        "mask_caps": MASK_CAPS,
+        "extra_sizes": {k: sorted(v) for k, v in EXTRA_SIZES.items()},
+    }
+    log(f"sandlink bench ({settings.mode}): {data['machine']['cpu']}, load {load_before:.2f}")
+    log("fresh-process startup (P5)")
+    data["startup"] = measure_startup(settings, log)
+    cases = build_cases(settings)
+    data["cases"] = []
+    for i, case in enumerate(cases, 1):
+        load = os.getloadavg()[0]
+        log(f"[{i}/{len(cases)}] {case.name} (load {load:.2f})")
+        results = measure(case, settings, log)
+        data["cases"].append(
+            {
+                "group": case.group,
+                "name": case.name,
+                "size": case.size,
+                "load_average": load,
+                "expected_contestants": list(case.calls),
+                "results": results,
+            }
+        )
+    data["goals"] = goals(data["cases"], data["startup"])
+    data["load_average"] = [load_before, os.getloadavg()[0]]
+    data["seconds"] = time.perf_counter() - started
+    data["problems"] = problems(data)
+
+    out.mkdir(parents=True, exist_ok=True)
+    write(out / "latest.json", json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    write(out / "latest.md", report.markdown(data, level=1))
+    report.plots(data, out)
+    log(f"\n{report.goals_table(data['goals'])}\n")
+    log(f"wrote {out}/latest.json, latest.md, {', '.join(report.PLOTS)} in {data['seconds']:.0f} s")
+    for problem in data["problems"]:
+        log(f"PROBLEM: {problem}")
+    return 1 if data["problems"] else 0
+
+
+def write(path: Path, text: str) -> None:
+    """All or nothing: a reader never sees a half-written file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def update_readme(results: Path, readme: Path) -> int:
+    data = json.loads((results / "latest.json").read_text(encoding="utf-8"))
+    if data["mode"] != "full":
+        print(f"{results}/latest.json is a {data['mode']} run; run the full bench", file=sys.stderr)
+        return 1
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- bench -->\n", "<!-- /bench -->"
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        print(f"{readme} needs one {start.strip()} ... {end.strip()} section", file=sys.stderr)
+        return 1
+    link = os.path.relpath(results, readme.parent)
+    body = report.markdown(data, level=2, summary=True, link=link)
+    head, rest = text.split(start)
+    write(readme, head + start + body.rstrip("\n") + "\n" + end + rest.split(end, 1)[1])
+    print(f"updated {readme} from {results}/latest.json ({data['date']})", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        choices=("run", "readme"),
+        default="run",
+        help="run the benchmark (default), or paste the latest results into README",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="under a minute; results go to a temporary directory unless --out",
+    )
+    parser.add_argument("--out", type=Path, help=f"results directory (default {RESULTS})")
+    args = parser.parse_args(argv)
+    if args.mode == "readme":
+        return update_readme(args.out or RESULTS, README)
+    if args.quick:
+        out = args.out or Path(tempfile.gettempdir()) / "sandlink-bench-quick"
+        return run(QUICK, out)
+    return run(FULL, args.out or RESULTS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
