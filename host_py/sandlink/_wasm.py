@@ -17,6 +17,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,6 +64,7 @@ class _Session:
     """
 
     __slots__ = (
+        "__weakref__",
         "_alloc_slots",
         "_buffers",
         "_deadline",
@@ -100,7 +102,9 @@ class _Session:
         self.timed_out = False
         self._deadline = None
         if limits.timeout is not None:
-            self._deadline = ffi.DeadlineCallback(self._on_deadline)
+            # Through a weak reference: a callback holding the session would keep every
+            # retired Store (and its memory) alive until a garbage collection.
+            self._deadline = ffi.DeadlineCallback(_deadline_callback(weakref.ref(self)))
             ffi.on_epoch_deadline(self.store, self._deadline)
             self.store.set_epoch_deadline(1)
             host.engine_handle.start_ticker()
@@ -133,7 +137,7 @@ class _Session:
         self.m = memoryview(b"")
         self.sync(self.cctx)
 
-    def _on_deadline(self, context: int, data: int, delta: Any, kind: Any) -> int:
+    def _on_deadline(self, delta: Any, kind: Any) -> int:
         """At each epoch tick while guest code runs: stop the call once it is over time.
 
         `calls` changes with every call, so the first tick a call sees starts its clock.
@@ -224,6 +228,14 @@ class _Session:
     def _near_memory_cap(self, cap: int) -> bool:
         self.sync(self.cctx)
         return self.size * 2 > cap
+
+
+def _deadline_callback(session: weakref.ref[_Session]) -> Callable[..., int]:
+    def on_deadline(context: int, data: int, delta: Any, kind: Any) -> int:
+        alive = session()
+        return 0 if alive is None else alive._on_deadline(delta, kind)
+
+    return on_deadline
 
 
 class WasmComponent:
