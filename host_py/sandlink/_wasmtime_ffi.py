@@ -2,7 +2,7 @@
 
 Functions here are our own copies of the C entry points (`dll["name"]` makes a new
 function object), so changing their argtypes cannot break wasmtime-py's own calls.
-Arguments are plain ints (addresses): the cheapest thing for ctypes to convert.
+Pointers cross as plain ints (addresses); the hot-path call takes prebuilt ctypes objects.
 """
 
 from __future__ import annotations
@@ -61,8 +61,6 @@ _linker_define_func_unchecked = _function(
     _Finalizer,
 )
 _NO_FINALIZER = _Finalizer()
-
-RawSlots = c_uint64 * 2  # one wasmtime_val_raw_t (16 bytes)
 
 
 def store_context(store: wasmtime.Store) -> int:

@@ -45,3 +45,10 @@ def test_main_core_module_has_no_wasi_or_env_imports():
         if imp.module.startswith(("wasi", "env"))
     }
     assert imports == set()
+
+
+def test_the_readme_usage_example_runs(capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Using it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(example, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "Hello, world!\n"
