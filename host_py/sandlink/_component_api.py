@@ -25,6 +25,7 @@ import keyword
 import math
 import os
 import struct
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -369,6 +370,7 @@ class ComponentApiInstance:
             engine = self._handle.engine
         self._engine = engine
         self._pending: BaseException | None = None
+        self._lock = threading.RLock()  # re-entrant: an import may call back in
         if isinstance(path_or_bytes, (str, os.PathLike)):
             self._component = wc.Component.from_file(self._engine, path_or_bytes)
         else:
@@ -488,6 +490,11 @@ class ComponentApiInstance:
                 )
 
     def _call(self, fn: s.Function, raw_args: list[Any]) -> Any:
+        # wasmtime-py objects are not thread-safe: the oracle serves one call at a time.
+        with self._lock:
+            return self._call_locked(fn, raw_args)
+
+    def _call_locked(self, fn: s.Function, raw_args: list[Any]) -> Any:
         if self._store is None:
             self._instantiate()
         store = self._store

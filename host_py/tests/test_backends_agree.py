@@ -255,6 +255,17 @@ def test_parse_person_deep_nesting(backends):
     assert (kind, cls) == ("error", sandlink.JsonError) and "nesting too deep" in message
 
 
+def test_parse_person_huge_arrays(backends):
+    cars = [f"car {i}" for i in range(100_000)]
+    friends = [{"name": f"f{i}", "age": i} for i in range(20_000)]
+    noise = list(range(200_000))
+    text = json.dumps({"noise": noise, "name": "n", "age": 1, "cars": cars, "friends": friends})
+    expected = sandlink.Person(
+        "n", 1, cars, [sandlink.Friend(f["name"], f["age"]) for f in friends]
+    )
+    assert agree(backends, "parse_person", text) == ("ok", expected)
+
+
 names = st.text(max_size=20)
 ages = st.integers(0, 2**32 - 1)
 friends = st.builds(dict, name=names, age=ages)

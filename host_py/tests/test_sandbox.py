@@ -224,3 +224,26 @@ def test_the_default_cache_is_per_user_not_the_working_directory(monkeypatch, tm
     assert default_dir() == tmp_path / "sandlink"
     monkeypatch.setenv("SANDLINK_CACHE_DIR", "relative/dir")
     assert default_dir().is_absolute()
+
+
+def test_guest_calls_run_in_parallel_with_the_gil_released(faults_wasm):
+    """Two threads spinning until a 0.3 s timeout finish together, not one after the other."""
+    guest = load_faults(faults_wasm, limits=Limits(timeout=0.3))
+    guest.double(1)
+    outcomes: list[type] = []
+
+    def spin() -> None:
+        try:
+            guest.spin()
+        except sandlink.Timeout as exc:
+            outcomes.append(type(exc))
+
+    threads = [threading.Thread(target=spin) for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert outcomes == [sandlink.Timeout, sandlink.Timeout]
+    assert elapsed < 0.55, f"{elapsed:.2f} s: the spins ran one after the other"

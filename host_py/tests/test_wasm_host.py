@@ -227,3 +227,23 @@ def test_threads_each_get_their_own_instance(pair):
     for thread in threads:
         thread.join()
     assert not errors
+
+
+@pytest.mark.parametrize(
+    "wire_type",
+    [{"own": "buffer"}, {"borrow": "buffer"}, {"stream": "u8"}, "error-context"],
+)
+def test_an_unsupported_type_is_a_load_error_naming_the_function(wire_type):
+    wire = {
+        "exports": [
+            {
+                "name": "f",
+                "interface": "pkg:a/b@1.0.0",
+                "params": [["x", wire_type]],
+                "result": None,
+            }
+        ],
+        "imports": [],
+    }
+    with pytest.raises(sandlink.UnsupportedTypeError, match=r"pkg:a/b@1\.0\.0#f parameter x"):
+        t.build_schema(wire)
