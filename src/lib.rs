@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod buffer;
 pub mod greet;
 pub mod mask;
 pub mod person;

@@ -2,7 +2,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::{greet, mask, person};
+use crate::{buffer, greet, mask, person};
 
 wit_bindgen::generate!({ world: "sandlink", path: "wit" });
 
@@ -20,6 +20,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 struct Kernels;
 
 impl Guest for Kernels {
+    type Buffer = buffer::Buffer;
+
     fn hello(name: String) {
         sandlink::kernels::host::print(&greet::greeting(&name));
     }
@@ -57,6 +59,32 @@ fn into_wit_person(p: person::Person) -> kernels::Person {
                 age: f.age,
             })
             .collect(),
+    }
+}
+
+impl kernels::GuestBuffer for buffer::Buffer {
+    fn new(len: u32) -> Self {
+        buffer::Buffer::new(len)
+    }
+
+    fn len(&self) -> u32 {
+        buffer::Buffer::len(self)
+    }
+
+    fn address(&self) -> u32 {
+        buffer::Buffer::address(self) as u32
+    }
+
+    fn read(&self, start: u32, len: u32) -> Vec<u8> {
+        buffer::Buffer::read(self, start, len)
+    }
+
+    fn write(&self, start: u32, data: Vec<u8>) {
+        buffer::Buffer::write(self, start, &data)
+    }
+
+    fn mask(&self, start: u32, len: u32, key: u32, offset: u32) {
+        buffer::Buffer::mask(self, start, len, key, offset)
     }
 }
 

@@ -26,6 +26,7 @@ from ._errors import (
     MemoryLimitExceeded,
     OutOfFuel,
     SandlinkError,
+    StaleResourceError,
     Timeout,
     UnsupportedTypeError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "OutOfFuel",
     "Person",
     "SandlinkError",
+    "StaleResourceError",
     "Timeout",
     "UnsupportedTypeError",
     "Variant",

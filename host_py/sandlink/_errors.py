@@ -56,3 +56,8 @@ class OutOfFuel(GuestTrap):
 
 class MemoryLimitExceeded(GuestTrap):
     """The guest needed more linear memory than `Limits.memory` allows."""
+
+
+class StaleResourceError(SandlinkError, ValueError):
+    """A resource (e.g. a guest buffer) was used after `close()`, or after the instance it
+    lived in was discarded by a trap, or from a thread other than the one that made it."""

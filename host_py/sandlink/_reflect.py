@@ -36,6 +36,8 @@ class _Reflector:
 
     def __init__(self) -> None:
         self.named: list[tuple[str, Any]] = []  # (WIT name, wasmtime ValType) in scope
+        self.resources: list[tuple[str, Any]] = []  # (WIT name, ResourceType) exported here
+        self.interface: str | None = None
 
     def name_of(self, ty: Any, fallback: str) -> str:
         for name, candidate in self.named:
@@ -71,9 +73,26 @@ class _Reflector:
             }
         if isinstance(ty, wc.FlagsType):
             return {"flags": self.name_of(ty, "flags"), "names": list(ty.names)}
+        if isinstance(ty, (wc.OwnType, wc.BorrowType)):
+            kind = "own" if isinstance(ty, wc.OwnType) else "borrow"
+            for name, resource in self.resources:
+                if resource == ty.ty:
+                    return {kind: name, "interface": self.interface}
+            raise UnsupportedTypeError(
+                f"{where}: {kind}<...> of a resource the host would have to implement "
+                "is not supported (only resources the component exports)"
+            )
         raise UnsupportedTypeError(f"{where}: WIT type {type(ty).__name__} is not supported")
 
-    def functions(self, items: dict[str, Any], interface: str | None) -> list[dict[str, Any]]:
+    def functions(
+        self, items: dict[str, Any], interface: str | None, exported: bool
+    ) -> list[dict[str, Any]]:
+        self.interface = interface
+        self.resources = [
+            (name, ext.ty)
+            for name, ext in items.items()
+            if exported and isinstance(ext.ty, wc.ResourceType)
+        ]
         self.named = [
             (name, ext.ty)
             for name, ext in items.items()
@@ -101,15 +120,18 @@ def reflect(component: wc.Component, engine: wasmtime.Engine) -> dict[str, Any]:
     """The wire form of every function a component imports and exports."""
     reflector = _Reflector()
 
-    def walk(items: dict[str, Any]) -> list[dict[str, Any]]:
-        functions = reflector.functions(items, None)
+    def walk(items: dict[str, Any], exported: bool) -> list[dict[str, Any]]:
+        functions = reflector.functions(items, None, exported)
         for name, ext in items.items():
             if isinstance(ext.ty, wc.ComponentInstanceType):
-                functions += reflector.functions(ext.ty.exports(engine), name)
+                functions += reflector.functions(ext.ty.exports(engine), name, exported)
         return functions
 
     ctype = component.type
-    return {"exports": walk(ctype.exports(engine)), "imports": walk(ctype.imports(engine))}
+    return {
+        "exports": walk(ctype.exports(engine), True),
+        "imports": walk(ctype.imports(engine), False),
+    }
 
 
 def describe_component(

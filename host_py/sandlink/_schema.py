@@ -10,7 +10,10 @@ after the WIT type (`json-error` -> `JsonError`); pass `classes` to use your own
 Wire types: a primitive's name ("u32", "string"...), or one of {"list": T},
 {"record": name, "fields": [[wit name, T], ...]}, {"tuple": [T, ...]},
 {"variant": name, "cases": [[name, T or None], ...]}, {"enum": name, "names": [...]},
-{"option": T}, {"result": [T or None, T or None]}, {"flags": name, "names": [...]}.
+{"option": T}, {"result": [T or None, T or None]}, {"flags": name, "names": [...]},
+{"own": name, "interface": interface} and {"borrow": name, "interface": interface} for a
+resource the component exports (its functions are `[constructor]R`, `[method]R.f` and
+`[static]R.f` in that interface).
 """
 
 from __future__ import annotations
@@ -89,6 +92,30 @@ class Flags(Type):
     __slots__ = _fields
 
 
+class Resource:
+    """A resource type the component exports; `cls` is set by the host that exposes it."""
+
+    __slots__ = ("cls", "interface", "name")
+
+    def __init__(self, name: str, interface: str | None) -> None:
+        self.name = name
+        self.interface = interface
+        self.cls: type | None = None
+
+    def __repr__(self) -> str:
+        return f"Resource({self.name})"
+
+
+class Own(Type):
+    _fields = ("resource",)
+    __slots__ = _fields
+
+
+class Borrow(Type):
+    _fields = ("resource",)
+    __slots__ = _fields
+
+
 class Param:
     __slots__ = ("name", "type", "wit_name")
 
@@ -99,7 +126,10 @@ class Param:
 
 
 class Function:
-    __slots__ = ("interface", "name", "params", "result", "wit_name")
+    """An export or import. For resource functions, `kind` is "constructor", "method" or
+    "static" and `resource` names the resource; `name` is then the method's own name."""
+
+    __slots__ = ("interface", "kind", "name", "params", "resource", "result", "wit_name")
 
     def __init__(
         self,
@@ -114,6 +144,12 @@ class Function:
         self.interface = interface  # e.g. "sandlink:kernels/kernels@0.1.0"; None: world-level
         self.params = params
         self.result = result
+        self.kind, self.resource = "function", None
+        if wit_name.startswith("["):
+            kind, rest = wit_name[1:].split("]", 1)
+            self.kind = kind
+            self.resource, _, method = rest.partition(".")
+            self.name = python_name(method or self.resource)
 
     @property
     def core_name(self) -> str:
@@ -127,17 +163,27 @@ class Function:
 class Schema:
     """Every exported and imported function of a component, described."""
 
-    __slots__ = ("exports", "imports", "record_classes")
+    __slots__ = ("exports", "imports", "record_classes", "resources")
 
     def __init__(
         self,
         exports: tuple[Function, ...],
         imports: tuple[Function, ...],
         record_classes: dict[str, type],
+        resources: dict[tuple[str | None, str], Resource],
     ) -> None:
         self.exports = exports
         self.imports = imports
         self.record_classes = record_classes
+        self.resources = resources  # (interface, name) -> Resource
+
+    def functions_of(self, resource: Resource) -> list[Function]:
+        """The exported constructor, methods and statics of `resource`."""
+        return [
+            f
+            for f in self.exports
+            if f.resource == resource.name and f.interface == resource.interface
+        ]
 
 
 def python_name(wit_name: str) -> str:
@@ -158,6 +204,7 @@ class _Builder:
         self.classes = classes
         self.generated: dict[tuple[str, tuple[str, ...]], type] = {}
         self.record_classes: dict[str, type] = {}
+        self.resources: dict[tuple[str | None, str], Resource] = {}
 
     def type(self, wire: Any, where: str) -> Type:
         if isinstance(wire, str):
@@ -186,6 +233,12 @@ class _Builder:
             return Result(self.maybe(value[0], where), self.maybe(value[1], where))
         if kind == "flags":
             return Flags(value, tuple(wire["names"]))
+        if kind in ("own", "borrow"):
+            key = (wire["interface"], value)
+            resource = self.resources.get(key)
+            if resource is None:
+                resource = self.resources[key] = Resource(value, wire["interface"])
+            return Own(resource) if kind == "own" else Borrow(resource)
         raise UnsupportedTypeError(f"{where}: unknown WIT type {kind!r}")
 
     def maybe(self, wire: Any, where: str) -> Type | None:
@@ -219,7 +272,7 @@ def build_schema(wire: dict[str, Any], classes: Mapping[str, type] | None = None
     builder = _Builder(dict(classes or {}))
     exports = tuple(builder.function(f) for f in wire["exports"])
     imports = tuple(builder.function(f) for f in wire["imports"])
-    return Schema(exports, imports, builder.record_classes)
+    return Schema(exports, imports, builder.record_classes, builder.resources)
 
 
 ROOT = "$root"  # the imports key (and core module name) of world-level functions
