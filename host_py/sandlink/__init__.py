@@ -94,7 +94,13 @@ def load(
         return NativeKernels(print=print, path=path)
     if backend not in ("wasm", "component"):
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    from ._kernels import HOST_INTERFACE, RECORD_CLASSES, ComponentKernels, stdout_print
+    from ._kernels import (
+        HOST_INTERFACE,
+        RECORD_CLASSES,
+        ComponentKernels,
+        pin_guest_memory,
+        stdout_print,
+    )
 
     imports = {HOST_INTERFACE: {"print": print or stdout_print}}
     component = load_component(
@@ -105,7 +111,7 @@ def load(
         limits=limits,
         cache_dir=cache_dir,
     )
-    return ComponentKernels(component)
+    return ComponentKernels(component, pin=pin_guest_memory if backend == "wasm" else None)
 
 
 def load_component(

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _schema as t
 from ._checks import utf8
-from ._errors import GuestTrap
+from ._errors import GuestTrap, UnsupportedTypeError
 
 MAX_FLAT_PARAMS = 16
 MAX_FLAT_RESULTS = 1
@@ -87,7 +87,14 @@ def _fields(ty: t.Type) -> list[t.Type]:
     return list(ty.elements)
 
 
+def _handle(ty: t.Type) -> bool:
+    """Own and borrow handles are an i32 in memory and when flat."""
+    return isinstance(ty, (t.Own, t.Borrow))
+
+
 def alignment(ty: t.Type) -> int:
+    if _handle(ty):
+        return 4
     if isinstance(ty, t.Prim):
         return 4 if ty.kind == "string" else _PRIM[ty.kind][1]
     if isinstance(ty, t.List):
@@ -101,6 +108,8 @@ def alignment(ty: t.Type) -> int:
 
 
 def size(ty: t.Type) -> int:
+    if _handle(ty):
+        return 4
     if isinstance(ty, t.Prim):
         return 8 if ty.kind == "string" else _PRIM[ty.kind][1]
     if isinstance(ty, t.List):
@@ -134,6 +143,8 @@ def _join(a: str, b: str) -> str:
 
 def flatten(ty: t.Type) -> list[str]:
     """The core wasm types a value of `ty` flattens to."""
+    if _handle(ty):
+        return ["i32"]
     if isinstance(ty, t.Prim):
         return ["i32", "i32"] if ty.kind == "string" else [_PRIM[ty.kind][2]]
     if isinstance(ty, t.List):
@@ -338,6 +349,12 @@ class Emitter:
 
     def lower_flat(self, ty: t.Type, value: str, where: str) -> list[str]:
         """Emit code that checks `value` and returns expressions for its flat raw slots."""
+        if _handle(ty):
+            # Into the instance that implements the resource: a borrow is the rep itself,
+            # an own moves the object into a new handle of that instance's table.
+            cls = self.const(ty.resource.cls, "C")
+            helper = "_borrow" if isinstance(ty, t.Borrow) else "_give"
+            return [f"{helper}(s, {where!r}, {value}, {cls})"]
         if isinstance(ty, t.Prim):
             return self._lower_flat_prim(ty.kind, value, where)
         if isinstance(ty, t.List):
@@ -474,6 +491,10 @@ class Emitter:
 
     def store(self, ty: t.Type, value: str, addr: str, where: str) -> None:
         """Emit code that checks `value` and writes it at `addr` in linear memory."""
+        if _handle(ty):
+            (expr,) = self.lower_flat(ty, value, where)
+            self.emit(f"{self.struct('I')}.pack_into(s.m, {addr}, {expr})")
+            return
         if isinstance(ty, t.Prim) and ty.kind != "string":
             if ty.kind in _INT_BITS:
                 expr = self._checked_int(ty.kind, value, where)
@@ -513,6 +534,8 @@ class Emitter:
 
     def lift_flat(self, ty: t.Type, slots: Iterator[str]) -> str:
         """Emit code that builds a value of `ty` from flat raw-slot expressions; return its name."""
+        if _handle(ty):
+            return self._bind(self._lift_handle(ty, f"{next(slots)} & 0xFFFFFFFF"))
         if isinstance(ty, t.Prim):
             if ty.kind == "string":
                 return self._bind(
@@ -539,6 +562,11 @@ class Emitter:
             ty, tag, result, lambda case_ty: self.lift_flat(case_ty, iter(payload_slots))
         )
         return result
+
+    def _lift_handle(self, ty: t.Type, handle: str) -> str:
+        if isinstance(ty, t.Borrow):
+            raise UnsupportedTypeError("a borrow<...> handed to the host is not supported")
+        return f"_take(s, {handle}, {self.const(ty.resource.cls, 'C')})"
 
     def _lift_prim(self, kind: str, raw: str) -> str:
         if kind == "bool":
@@ -615,6 +643,8 @@ class Emitter:
         self, ty: t.Type, raw: str, index: Iterator[int], leaves: dict, addr: str
     ) -> str:
         """Build a value from a tuple of unpacked leaf fields (see `_leaf_format`)."""
+        if _handle(ty):
+            return self._bind(self._lift_handle(ty, f"{raw}[{next(index)}]"))
         if isinstance(ty, t.Prim):
             i = next(index)
             if ty.kind == "string":
@@ -702,7 +732,9 @@ def _leaf_format(ty: t.Type) -> tuple[str, dict[int, int]]:
             return
         if offset > position:
             parts.append(f"{offset - position}x")
-        if isinstance(ty, t.Prim):
+        if _handle(ty):
+            code = "I"
+        elif isinstance(ty, t.Prim):
             code = "II" if ty.kind == "string" else _PRIM[ty.kind][0]
         elif isinstance(ty, t.List):
             code = "II"

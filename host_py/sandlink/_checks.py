@@ -57,6 +57,14 @@ def check_buffer(name: str, value: object) -> memoryview:
     return view.cast("B") if view.format != "B" or view.ndim != 1 else view
 
 
+def writable_buffer(name: str, value: object) -> memoryview:
+    """A writable byte view of `value` (bytearray, writable memoryview...), or TypeError."""
+    view = check_buffer(name, value)
+    if view.readonly:
+        raise TypeError(f"{name} must be a writable buffer (e.g. bytearray), not read-only")
+    return view
+
+
 def mask_key(value: object) -> int:
     """A masking key given as a u32 or as the 4 wire bytes, as the big-endian u32 the WIT takes."""
     if isinstance(value, (bytes, bytearray, memoryview)):

@@ -13,6 +13,10 @@ against it value for value. Values go in and come out in sandlink's representati
   only when two cases could hold values of the same Python class (a case without payload
   counts as `object`); otherwise the raw payload stands for its case (`None` for a case
   without payload). `_tagged` below replicates wasmtime-py's rule on our descriptions.
+- resources: `own<R>`/`borrow<R>` are `ResourceAny` handles; ours are instances of the class
+  generated for `R` (`ResourceObject`). Passing an `own` consumes the handle (wasmtime-py's
+  `OwnType.convert_to_c` takes its pointer), so the object is closed after the call; a `borrow`
+  is passed as a clone and the object stays usable.
 - ints are not range-checked by wasmtime-py (ctypes truncates silently: u8 300 -> 44) and a
   lone-surrogate `char` aborts the process inside the C API, so every argument is checked here
   first, naming the parameter.
@@ -26,8 +30,9 @@ import math
 import os
 import struct
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import wasmtime
 import wasmtime.component as wc
@@ -35,12 +40,20 @@ import wasmtime.component as wc
 from . import _schema as s
 from ._checks import check_buffer, check_int, check_str
 from ._engine import TICK, engine_for
-from ._errors import GuestTrap, MemoryLimitExceeded, OutOfFuel, Timeout, UnsupportedTypeError
+from ._errors import (
+    GuestTrap,
+    MemoryLimitExceeded,
+    OutOfFuel,
+    SandlinkError,
+    StaleResourceError,
+    Timeout,
+    UnsupportedTypeError,
+)
 from ._limits import DEFAULT, Limits
 from ._reflect import describe_component
 from ._values import Err, Ok, Variant
 
-__all__ = ["ComponentApiInstance", "from_wasmtime", "to_wasmtime"]
+__all__ = ["ComponentApiInstance", "ResourceObject", "from_wasmtime", "to_wasmtime"]
 
 _INTS = frozenset({"u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64"})
 
@@ -87,6 +100,8 @@ def _classes(ty: s.Type | None) -> frozenset[type]:
         return frozenset({str})
     if isinstance(ty, s.Flags):
         return frozenset({set})
+    if isinstance(ty, (s.Own, s.Borrow)):
+        return frozenset({wc.ResourceAny, wc.ResourceHost})
     if isinstance(ty, (s.Variant, s.Option, s.Result)):
         if _tagged(ty):
             return frozenset({wc.Variant})
@@ -185,9 +200,13 @@ def _char(name: str, value: Any) -> str:
     return value
 
 
-def to_wasmtime(ty: s.Type, value: Any, name: str) -> Any:
+def to_wasmtime(ty: s.Type, value: Any, name: str, lent: _Lent | None = None) -> Any:
     """`value` (our representation) as wasmtime-py takes it; TypeError/OverflowError/ValueError
-    naming `name` (extended with `.field` / `[index]` for nested values) if it does not fit."""
+    naming `name` (extended with `.field` / `[index]` for nested values) if it does not fit.
+
+    Resource objects are checked to be live (StaleResourceError otherwise) and noted in
+    `lent`, which the caller uses to close the ones passed as `own` once the call is made.
+    """
     if isinstance(ty, s.Prim):
         kind = ty.kind
         if kind == "bool":
@@ -206,14 +225,14 @@ def to_wasmtime(ty: s.Type, value: Any, name: str) -> Any:
             return bytes(check_buffer(name, value))
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"{name} must be a list, not {type(value).__name__}")
-        return [to_wasmtime(ty.element, v, f"{name}[{i}]") for i, v in enumerate(value)]
+        return [to_wasmtime(ty.element, v, f"{name}[{i}]", lent) for i, v in enumerate(value)]
     if isinstance(ty, s.Tuple):
         if not isinstance(value, (tuple, list)) or len(value) != len(ty.elements):
             raise TypeError(
                 f"{name} must be a tuple of {len(ty.elements)} values, not {_describe(value)}"
             )
         return tuple(
-            to_wasmtime(t, v, f"{name}[{i}]")
+            to_wasmtime(t, v, f"{name}[{i}]", lent)
             for i, (t, v) in enumerate(zip(ty.elements, value, strict=True))
         )
     if isinstance(ty, s.Record):
@@ -224,13 +243,13 @@ def to_wasmtime(ty: s.Type, value: Any, name: str) -> Any:
             )
         record = wc.Record()
         for field, field_ty in ty.fields:
-            raw = to_wasmtime(field_ty, getattr(value, field), f"{name}.{field}")
+            raw = to_wasmtime(field_ty, getattr(value, field), f"{name}.{field}", lent)
             setattr(record, wit_name(field), raw)
         return record
     if isinstance(ty, s.Option):
         if value is None:
             return _lower_case(ty, "none", None, name)
-        return _lower_case(ty, "some", to_wasmtime(ty.payload, value, name), name)
+        return _lower_case(ty, "some", to_wasmtime(ty.payload, value, name, lent), name)
     if isinstance(ty, s.Result):
         if isinstance(value, Ok):
             case, case_ty = "ok", ty.ok
@@ -238,13 +257,13 @@ def to_wasmtime(ty: s.Type, value: Any, name: str) -> Any:
             case, case_ty = "err", ty.err
         else:
             raise TypeError(f"{name} must be Ok(...) or Err(...), not {type(value).__name__}")
-        return _lower_case(ty, case, _payload(case_ty, value.value, f"{name}.{case}"), name)
+        return _lower_case(ty, case, _payload(case_ty, value.value, f"{name}.{case}", lent), name)
     if isinstance(ty, s.Variant):
         if not isinstance(value, Variant):
             raise TypeError(f"{name} must be a Variant (WIT {ty.name}), not {type(value).__name__}")
         for case, case_ty in ty.cases:
             if case == value.case:
-                raw = _payload(case_ty, value.value, f"{name}.{case}")
+                raw = _payload(case_ty, value.value, f"{name}.{case}", lent)
                 return _lower_case(ty, case, raw, name)
         raise ValueError(f"{name}: {value.case!r} is not a case of {ty.name} {_names(ty.cases)}")
     if isinstance(ty, s.Enum):
@@ -262,15 +281,54 @@ def to_wasmtime(ty: s.Type, value: Any, name: str) -> Any:
                 raise ValueError(f"{name}: {flag!r} is not a flag of {ty.name}")
             flags.add(flag)
         return flags
+    if isinstance(ty, (s.Own, s.Borrow)):
+        return _lower_resource(ty, value, name, lent)
     raise UnsupportedTypeError(f"{name}: no conversion for {ty!r}")
 
 
-def _payload(case_ty: s.Type | None, value: Any, name: str) -> Any:
+class _Lent:
+    """The resource objects one call's arguments pass, by ownership and by borrow."""
+
+    __slots__ = ("borrowed", "owned")
+
+    def __init__(self) -> None:
+        self.owned: list[ResourceObject] = []
+        self.borrowed: list[ResourceObject] = []
+
+
+def _lower_resource(ty: s.Own | s.Borrow, value: Any, name: str, lent: _Lent | None) -> Any:
+    resource = ty.resource
+    cls = resource.cls
+    if cls is None:
+        raise UnsupportedTypeError(
+            f"{name}: resource {resource.name} has no Python class "
+            "(ComponentApiInstance makes them)"
+        )
+    if not isinstance(value, cls):
+        raise TypeError(
+            f"{name} must be a {cls.__name__} (WIT resource {resource.name}), "
+            f"not {type(value).__name__}"
+        )
+    handle = value._live()
+    if lent is not None:
+        owned = isinstance(ty, s.Own)
+        if any(o is value for o in lent.owned) or (
+            owned and any(o is value for o in lent.borrowed)
+        ):
+            raise ValueError(
+                f"{name}: this {cls.__name__} is also passed as own<{resource.name}> in the "
+                "same call, which gives it away: it cannot be passed twice"
+            )
+        (lent.owned if owned else lent.borrowed).append(value)
+    return handle
+
+
+def _payload(case_ty: s.Type | None, value: Any, name: str, lent: _Lent | None = None) -> Any:
     if case_ty is None:
         if value is not None:
             raise TypeError(f"{name} has no payload, so its value must be None, not {value!r}")
         return None
-    return to_wasmtime(case_ty, value, name)
+    return to_wasmtime(case_ty, value, name, lent)
 
 
 def _names(cases: tuple[tuple[str, Any], ...]) -> list[str]:
@@ -286,21 +344,27 @@ def _describe(value: Any) -> str:
 # --- wasmtime-py -> ours ----------------------------------------------------------------------
 
 
-def from_wasmtime(ty: s.Type, raw: Any) -> Any:
-    """A wasmtime-py value of type `ty` in our representation."""
+Lift = Callable[[s.Resource, Any], Any]
+
+
+def from_wasmtime(ty: s.Type, raw: Any, lift: Lift | None = None) -> Any:
+    """A wasmtime-py value of type `ty` in our representation; `lift(resource, handle)` turns
+    an `own<R>` handle into our object (without it, owned resources are unsupported)."""
     if isinstance(ty, s.Prim):
         return raw
     if isinstance(ty, s.List):
         if isinstance(ty.element, s.Prim) and ty.element.kind == "u8":
             return bytes(raw)
-        return [from_wasmtime(ty.element, v) for v in raw]
+        return [from_wasmtime(ty.element, v, lift) for v in raw]
     if isinstance(ty, s.Tuple):
-        return tuple(from_wasmtime(t, v) for t, v in zip(ty.elements, raw, strict=True))
+        return tuple(from_wasmtime(t, v, lift) for t, v in zip(ty.elements, raw, strict=True))
     if isinstance(ty, s.Record):
-        return ty.cls(**{f: from_wasmtime(t, getattr(raw, wit_name(f))) for f, t in ty.fields})
+        return ty.cls(
+            **{f: from_wasmtime(t, getattr(raw, wit_name(f)), lift) for f, t in ty.fields}
+        )
     if isinstance(ty, (s.Option, s.Result, s.Variant)):
         case, case_ty, payload = _lift_case(ty, raw)
-        value = None if case_ty is None else from_wasmtime(case_ty, payload)
+        value = None if case_ty is None else from_wasmtime(case_ty, payload, lift)
         if isinstance(ty, s.Option):
             return value
         if isinstance(ty, s.Result):
@@ -310,7 +374,131 @@ def from_wasmtime(ty: s.Type, raw: Any) -> Any:
         return raw
     if isinstance(ty, s.Flags):
         return frozenset(raw)
+    if isinstance(ty, s.Own) and lift is not None:
+        return lift(ty.resource, raw)
+    if isinstance(ty, s.Borrow):
+        raise UnsupportedTypeError(f"a borrow<{ty.resource.name}> cannot be returned to the host")
     raise UnsupportedTypeError(f"no conversion for {ty!r}")
+
+
+# --- resources --------------------------------------------------------------------------------
+
+
+class ResourceObject:
+    """Base of the class `ComponentApiInstance` makes for each resource a component exports.
+
+    Calling the class (`api.Buffer(16)`) calls the resource's constructor; instances have one
+    method per `[method]R.f` export and the class one static method per `[static]R.f`. An
+    instance owns its guest resource until `close()` (or the end of a `with` block) drops it,
+    or until it is passed to an `own<R>` parameter, which gives the guest ownership. It lives
+    in the wasmtime Store it was made in: once that Store is discarded (after any trap), using
+    it raises StaleResourceError. An instance garbage-collected while open is dropped at the
+    next call into its ComponentApiInstance (never from `__del__` itself, which may run in the
+    middle of a call).
+    """
+
+    __slots__ = ("__weakref__", "_handle", "_store", "_why")
+    _api: ClassVar[ComponentApiInstance]
+    _resource: ClassVar[s.Resource]
+    _constructor: ClassVar[Callable[..., Any] | None] = None
+
+    _handle: wc.ResourceAny | None
+    _store: weakref.ReferenceType[wasmtime.Store]
+    _why: str | None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        constructor = cls._constructor
+        if constructor is None:
+            raise TypeError(f"{cls.__name__} cannot be created from Python: it has no constructor")
+        return constructor(*args, **kwargs)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Everything happened in `__new__` (the constructor export)."""
+
+    @classmethod
+    def _wrap(cls, store: wasmtime.Store, handle: wc.ResourceAny) -> ResourceObject:
+        obj = object.__new__(cls)
+        obj._handle, obj._store, obj._why = handle, weakref.ref(store), None
+        return obj
+
+    def _label(self) -> str:
+        return f"{type(self).__name__} (WIT resource {self._resource.name})"
+
+    def _stale_reason(self) -> str | None:
+        """Why this object cannot be used any more (retiring it), or None if it is live."""
+        handle = self._handle
+        if handle is None:
+            return self._why
+        store = self._store()
+        if store is None or store is not self._api._store:
+            self._retire("was lost: its instance was discarded after a trap")
+        else:
+            try:
+                handle.ptr()
+            except ValueError:  # wasmtime-py consumed it: it was passed as an own<R>
+                self._retire("was given away: it was passed by ownership (own) to the guest")
+        return self._why
+
+    def _retire(self, why: str) -> None:
+        handle, self._handle, self._why = self._handle, None, why
+        if handle is not None:
+            handle.close()  # frees the wasmtime-py wrapper only; no-op if consumed
+
+    def _given_away(self, where: str) -> None:
+        """After a call that took this object as an own<R>: retire it if wasmtime-py consumed
+        its handle (it does as soon as it lowers the argument)."""
+        handle = self._handle
+        if handle is not None:
+            try:
+                handle.ptr()
+            except ValueError:
+                self._retire(f"was given away: it was passed by ownership to {where}")
+
+    def _live(self) -> wc.ResourceAny:
+        """The handle, or StaleResourceError if closed, given away or lost with its instance."""
+        why = self._stale_reason()
+        if why is not None:
+            raise StaleResourceError(f"{self._label()} {why}")
+        assert self._handle is not None
+        return self._handle
+
+    def check_live(self) -> None:
+        """Raise StaleResourceError unless the resource can still be used."""
+        self._live()
+
+    @property
+    def closed(self) -> bool:
+        """True once the resource is closed, given away, or lost with its instance."""
+        return self._stale_reason() is not None
+
+    def close(self) -> None:
+        """Drops the guest resource (runs its destructor). Idempotent; a no-op once the
+        resource is given away or lost with its instance."""
+        if self._handle is not None:
+            self._api._close_resource(self)
+
+    def __enter__(self) -> Any:
+        self._live()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            handle, self._handle, self._why = self._handle, None, "is closed"
+            if handle is not None:
+                self._api._orphans.append((self._store, handle))
+        except BaseException:  # best effort: never raise from __del__
+            pass
+
+    def __repr__(self) -> str:
+        why = self._stale_reason()
+        state = "open" if why is None else why
+        return f"<{type(self).__name__} {state}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"a {self._label()} lives in a guest instance and cannot be copied")
 
 
 # --- the instance -----------------------------------------------------------------------------
@@ -341,16 +529,25 @@ class _HostFailed(Exception):
     """Stands in for a host function's exception while it crosses wasmtime-py."""
 
 
+def _signature(params: Iterable[s.Param]) -> inspect.Signature:
+    return inspect.Signature(
+        [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
+    )
+
+
 class ComponentApiInstance:
     """A component instantiated through `wasmtime.component`, its exports as methods.
 
     `imports` maps an interface (full name `pkg:ns/iface@ver`, or bare `iface`; `$root` for
     world-level imports) to its functions (WIT `name-with-dashes` or Python `name_with_underscores`)
     as callables taking and returning our representation. Imported functions not given trap
-    when the guest calls them. Each export becomes an attribute named `Function.name`.
+    when the guest calls them. Each exported function becomes an attribute named
+    `Function.name`; each exported resource a class (a `ResourceObject`) named after it
+    (`buffer` -> `Buffer`), also set as the schema's `Resource.cls`.
 
     After any failed call (trap, or an exception raised by an import) the instance is dropped
     and the next call runs in a fresh one: wasmtime refuses to re-enter a trapped instance.
+    Resources made in the dropped instance are stale from then on.
     """
 
     def __init__(
@@ -371,6 +568,10 @@ class ComponentApiInstance:
         self._engine = engine
         self._pending: BaseException | None = None
         self._lock = threading.RLock()  # re-entrant: an import may call back in
+        self._depth = 0  # calls in progress (an import calling back in nests them)
+        # Handles of resource objects collected while open: (store, handle), dropped at the
+        # next outermost call (list.append is atomic, so `__del__` may add from any thread).
+        self._orphans: list[tuple[weakref.ReferenceType[wasmtime.Store], wc.ResourceAny]] = []
         if isinstance(path_or_bytes, (str, os.PathLike)):
             self._component = wc.Component.from_file(self._engine, path_or_bytes)
         else:
@@ -378,13 +579,28 @@ class ComponentApiInstance:
         self._schema = describe_component(self._component, self._engine, classes)
         self._linker = self._link(dict(imports or {}))
         self._store: wasmtime.Store | None = None
-        self._funcs: dict[str, wc.Func] = {}
+        self._funcs: dict[s.Function, wc.Func] = {}
         self._exports: dict[str, s.Function] = {}
         for fn in self._schema.exports:
+            if fn.kind != "function":
+                continue
             if fn.name in self._exports or hasattr(self, fn.name):
                 raise ValueError(f"export {fn.core_name} clashes with another attribute {fn.name}")
             self._exports[fn.name] = fn
             setattr(self, fn.name, self._method(fn))
+        resources = self._schema.resources
+        for fn in self._schema.exports:  # a resource only its statics name is still one
+            if fn.kind != "function" and (fn.interface, fn.resource) not in resources:
+                resources[(fn.interface, fn.resource)] = s.Resource(fn.resource, fn.interface)
+        for resource in resources.values():
+            cls = self._resource_class(resource)
+            if hasattr(self, cls.__name__):
+                raise ValueError(
+                    f"resource {resource.name} of {resource.interface} clashes with another "
+                    f"attribute {cls.__name__}"
+                )
+            setattr(self, cls.__name__, cls)
+            resource.cls = cls
         self._instantiate()  # link errors show up here, not at the first call
 
     @property
@@ -450,24 +666,72 @@ class ComponentApiInstance:
             func = None if index is None else instance.get_func(store, index)
             if func is None:
                 raise LookupError(f"export {fn.core_name} not found in the instance")
-            funcs[fn.name] = func
+            funcs[fn] = func
         self._store, self._funcs = store, funcs
 
     def _method(self, fn: s.Function) -> Callable[..., Any]:
-        signature = inspect.Signature(
-            [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in fn.params]
-        )
+        signature = _signature(fn.params)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(*args, **kwargs)
-            self._check_fits(bound.arguments.values())
-            raw_args = [to_wasmtime(p.type, bound.arguments[p.name], p.name) for p in fn.params]
-            return self._call(fn, raw_args)
+            return self._invoke(fn, signature.bind(*args, **kwargs).arguments)
 
         call.__name__ = call.__qualname__ = fn.name
         call.__doc__ = f"Calls `{fn.core_name}` through wasmtime.component."
         call.__signature__ = signature  # type: ignore[attr-defined]
         return call
+
+    def _resource_method(self, fn: s.Function, cls_name: str) -> Callable[..., Any]:
+        """`[method]R.f`: the instance is the `self` (borrow<R>) parameter."""
+        this, *rest = fn.params
+        signature = _signature(rest)
+
+        def method(obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+            return self._invoke(fn, {this.name: obj, **signature.bind(*args, **kwargs).arguments})
+
+        method.__name__ = fn.name
+        method.__qualname__ = f"{cls_name}.{fn.name}"
+        method.__doc__ = f"Calls `{fn.core_name}` through wasmtime.component."
+        method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+                *signature.parameters.values(),
+            ]
+        )
+        return method
+
+    def _resource_class(self, resource: s.Resource) -> type[ResourceObject]:
+        name = s.class_name(resource.name)
+        where = f"{resource.interface}#{resource.name}" if resource.interface else resource.name
+        namespace: dict[str, Any] = {
+            "__slots__": (),
+            "__module__": "sandlink.resources",
+            "__qualname__": name,
+            "__doc__": f"WIT resource `{where}`, called through wasmtime.component.",
+            "_api": self,
+            "_resource": resource,
+        }
+        for fn in self._schema.functions_of(resource):
+            if fn.kind == "constructor":
+                constructor = self._method(fn)
+                namespace["_constructor"] = staticmethod(constructor)
+                namespace["__signature__"] = constructor.__signature__  # type: ignore[attr-defined]
+                continue
+            if fn.kind not in ("method", "static"):
+                raise UnsupportedTypeError(f"export {fn.core_name}: unknown kind {fn.kind!r}")
+            if fn.name in namespace or hasattr(ResourceObject, fn.name):
+                raise ValueError(f"export {fn.core_name} clashes with {name}.{fn.name}")
+            if fn.kind == "static":
+                namespace[fn.name] = staticmethod(self._method(fn))
+            elif not fn.params or not isinstance(fn.params[0].type, s.Borrow):
+                raise UnsupportedTypeError(f"export {fn.core_name}: a method without a self")
+            else:
+                namespace[fn.name] = self._resource_method(fn, name)
+        return type(name, (ResourceObject,), namespace)
+
+    def _lift(self, resource: s.Resource, handle: wc.ResourceAny) -> ResourceObject:
+        """An `own<R>` result, which lives in the current store, as an object of R's class."""
+        assert resource.cls is not None and self._store is not None
+        return resource.cls._wrap(self._store, handle)
 
     def _arm(self, store: wasmtime.Store) -> None:
         """Give the next call (or instantiation) its full time and fuel budget."""
@@ -489,37 +753,99 @@ class ComponentApiInstance:
                     f"{len(value)} bytes do not fit in the {cap}-byte memory limit"
                 )
 
-    def _call(self, fn: s.Function, raw_args: list[Any]) -> Any:
+    def _invoke(self, fn: s.Function, arguments: Mapping[str, Any]) -> Any:
+        self._check_fits(arguments.values())
         # wasmtime-py objects are not thread-safe: the oracle serves one call at a time.
         with self._lock:
-            return self._call_locked(fn, raw_args)
+            if not self._depth:
+                self._drop_orphans()  # first: a failing drop discards the store
+            lent = _Lent()
+            raw_args = [to_wasmtime(p.type, arguments[p.name], p.name, lent) for p in fn.params]
+            try:
+                raw = self._call_locked(fn, raw_args)
+            finally:
+                for obj in lent.owned:
+                    obj._given_away(fn.core_name)
+            return None if fn.result is None else from_wasmtime(fn.result, raw, self._lift)
 
     def _call_locked(self, fn: s.Function, raw_args: list[Any]) -> Any:
         if self._store is None:
             self._instantiate()
         store = self._store
-        limits = self._limits
         self._arm(store)
+        self._depth += 1
         try:
-            raw = self._funcs[fn.name](store, *raw_args)
+            return self._funcs[fn](store, *raw_args)
         except BaseException as exc:
-            # A trap (or an import's exception, which wasmtime turns into one) poisons the
-            # instance: drop it so the next call gets a fresh one.
-            self._store, self._funcs = None, {}
-            pending, self._pending = self._pending, None
-            if pending is not None:
-                raise pending from None
-            if isinstance(exc, wasmtime.Trap):
-                message = exc.message
-                code = None if exc.trap_code is None else exc.trap_code.name
-            elif isinstance(exc, wasmtime.WasmtimeError):
-                message = str(exc)
-                code = _trap_code(message)
-            else:
+            error = self._failed(exc)
+            if error is None:
                 raise
-            if code == "INTERRUPT":
-                raise Timeout(f"call took longer than the {limits.timeout} s limit", code) from None
-            if code == "OUT_OF_FUEL":
-                raise OutOfFuel(f"call used up its {limits.fuel} units of fuel", code) from None
-            raise GuestTrap(message, code) from None
-        return None if fn.result is None else from_wasmtime(fn.result, raw)
+            raise error from None
+        finally:
+            self._depth -= 1
+
+    def _failed(self, exc: BaseException) -> BaseException | None:
+        """Discards the instance after a failed call; the exception to raise for `exc` (None:
+        re-raise `exc` itself)."""
+        # A trap (or an import's exception, which wasmtime turns into one) poisons the
+        # instance: drop it so the next call gets a fresh one.
+        self._store, self._funcs = None, {}
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            return pending
+        limits = self._limits
+        if isinstance(exc, wasmtime.Trap):
+            message = exc.message
+            code = None if exc.trap_code is None else exc.trap_code.name
+        elif isinstance(exc, wasmtime.WasmtimeError):
+            message = str(exc)
+            code = _trap_code(message)
+        else:
+            return None
+        if code == "INTERRUPT":
+            return Timeout(f"call took longer than the {limits.timeout} s limit", code)
+        if code == "OUT_OF_FUEL":
+            return OutOfFuel(f"call used up its {limits.fuel} units of fuel", code)
+        return GuestTrap(message, code)
+
+    # -- resource drops ---------------------------------------------------------------------
+
+    def _close_resource(self, obj: ResourceObject) -> None:
+        with self._lock:
+            if obj._stale_reason() is not None:  # closed, given away or lost: nothing to drop
+                return
+            handle, store = obj._handle, obj._store()
+            obj._handle, obj._why = None, "is closed"
+            assert handle is not None and store is not None
+            if self._depth:  # inside a call (an import closing it): drop it afterwards
+                self._orphans.append((obj._store, handle))
+                return
+            self._drop_orphans()
+            if store is self._store:  # unless an orphan's drop just discarded it
+                self._drop(store, handle)
+
+    def _drop(self, store: wasmtime.Store, handle: wc.ResourceAny) -> None:
+        """Runs the resource's destructor (guest code, so under the call limits)."""
+        try:
+            self._arm(store)
+            handle.drop(store)
+        except BaseException as exc:
+            error = self._failed(exc)
+            if error is None:
+                raise
+            raise error from None
+        finally:
+            handle.close()
+
+    def _drop_orphans(self) -> None:
+        """Drops the handles of resource objects collected while open."""
+        while self._orphans:
+            store_ref, handle = self._orphans.pop()
+            store = store_ref()
+            if store is None or store is not self._store:
+                handle.close()  # its instance is gone, and the resource with it
+                continue
+            try:
+                self._drop(store, handle)
+            except SandlinkError:
+                pass  # its destructor trapped: the instance is discarded, nothing to report to

@@ -12,8 +12,10 @@ import sys
 from collections.abc import Callable
 
 from ._artifacts import NATIVE_LIBRARY, artifact_path
-from ._checks import check_buffer, check_int, check_str, json_text, mask_key
+from ._checks import check_buffer, check_int, check_str, json_text, mask_key, writable_buffer
 from ._errors import JsonError, SandlinkError
+from ._host_buffer import HostBuffer
+from ._masker import Masker
 from ._model import Friend, Person
 
 __all__ = ["NativeKernels"]
@@ -210,10 +212,8 @@ class NativeKernels:
         return out
 
     def ws_mask_into(self, buf: object, key: int | bytes, offset: int = 0) -> None:
-        """Masks the writable buffer `buf` (bytearray, writable memoryview...) in place, no copy."""
-        view = check_buffer("buf", buf)
-        if view.readonly:
-            raise TypeError(f"buf must be a writable bytes-like object, not {type(buf).__name__}")
+        """Masks `buf` in place, no copy: a `buffer(n)` or any writable buffer (bytearray...)."""
+        view = buf.view if isinstance(buf, HostBuffer) else writable_buffer("buf", buf)
         key = mask_key(key)
         check_int("offset", "u32", offset)
         n = view.nbytes
@@ -223,3 +223,11 @@ class NativeKernels:
         status = self._ws_mask_in_place(_byref(_char_from_buffer(view)), n, key, offset)
         if status != _OK:
             raise _status_error("sandlink_ws_mask_in_place", status)
+
+    def buffer(self, n: int) -> HostBuffer:
+        """`n` zero bytes to fill, mask in place and read (see HostBuffer)."""
+        return HostBuffer(n)
+
+    def masker(self, key: int | bytes) -> Masker:
+        """A streaming masker: consecutive chunks of one message, in order."""
+        return Masker(self, key)

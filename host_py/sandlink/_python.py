@@ -13,8 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from ._checks import check_buffer, check_int, check_str, json_text, mask_key
+from ._checks import check_buffer, check_int, check_str, json_text, mask_key, writable_buffer
 from ._errors import JsonError
+from ._host_buffer import HostBuffer
+from ._masker import Masker
 from ._model import Friend, Person
 
 #: Deepest allowed nesting of arrays and objects; the top-level object is level 1.
@@ -79,6 +81,19 @@ class PythonKernels:
         keystream = rotated * (n // 4) + rotated[: n % 4]
         masked = int.from_bytes(data, "big") ^ int.from_bytes(keystream, "big")
         return masked.to_bytes(n, "big")
+
+    def ws_mask_into(self, buf: object, key: int | bytes, offset: int = 0) -> None:
+        """`ws_mask` in place: `buf` is a `buffer(n)` or any writable buffer (bytearray...)."""
+        view = buf.view if isinstance(buf, HostBuffer) else writable_buffer("buf", buf)
+        view[:] = self.ws_mask(view, key, offset)  # one copy: fine for the reference
+
+    def buffer(self, n: int) -> HostBuffer:
+        """`n` zero bytes to fill, mask in place and read (see HostBuffer)."""
+        return HostBuffer(n)
+
+    def masker(self, key: int | bytes) -> Masker:
+        """A streaming masker: consecutive chunks of one message, in order."""
+        return Masker(self, key)
 
 
 def _line_column(text: str, pos: int) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import wasmtime
 
+from . import _resource as resource
 from . import _schema as t
 from . import _wasmtime_ffi as ffi
 from ._cache import Cache, sha256
@@ -69,6 +70,7 @@ class _Session:
         "_buffers",
         "_deadline",
         "_keep",
+        "base",
         "calloc",
         "calls",
         "cctx",
@@ -76,13 +78,18 @@ class _Session:
         "crealloc",
         "csa",
         "cta",
+        "handles",
         "host",
         "m",
         "mem",
+        "next_handle",
+        "orphans",
         "pending",
+        "retired",
         "size",
         "slots",
         "store",
+        "thread",
         "timed_out",
         "trap_slot",
         "watched",
@@ -92,6 +99,11 @@ class _Session:
     def __init__(self, host: WasmComponent) -> None:
         self.host = host
         self.pending: BaseException | None = None
+        self.retired = False
+        self.thread = threading.current_thread()
+        self.handles: dict[int, int] = {}  # the canonical ABI handle table: handle -> rep
+        self.next_handle = 1
+        self.orphans: list[tuple[int, int]] = []  # (destructor, rep) of collected resources
         self.store = wasmtime.Store(host.engine)
         self.cctx = ctypes.c_void_p(ffi.store_context(self.store))
         limits = host.limits
@@ -156,8 +168,8 @@ class _Session:
         """Refresh the memory view to the memory's current length (it never moves)."""
         size = ffi.memory_data_size(ctx, self.mem)
         if size != self.size:
-            base = ffi.memory_data(ctx, self.mem)
-            self.m = memoryview((ctypes.c_ubyte * size).from_address(base)).cast("B")
+            self.base = ffi.memory_data(ctx, self.mem)
+            self.m = memoryview((ctypes.c_ubyte * size).from_address(self.base)).cast("B")
             self.size = size
 
     def alloc(self, ctx: ctypes.c_void_p, size: int, align: int) -> int:
@@ -182,11 +194,56 @@ class _Session:
                 self.fail(None, 8, slots, "cabi_realloc returned a block outside memory")
         return ptr
 
+    def pin_view(self, address: int, length: int) -> memoryview:
+        """A writable view of guest memory that keeps this Store (so the memory) alive.
+
+        Memory never moves, so the view stays valid as the guest grows its memory; holding
+        the session means it can never point at freed memory, even after a trap.
+        """
+        if address + length > self.size:
+            self.sync(self.cctx)
+            if address + length > self.size:
+                raise GuestTrap(f"guest range {address}+{length} is outside its memory")
+        array = (ctypes.c_ubyte * length).from_address(self.base + address)
+        array.keep_alive = self  # type: ignore[attr-defined]
+        return memoryview(array).cast("B")
+
+    def new_handle(self, rep: int) -> int:
+        handle = self.next_handle
+        self.next_handle += 1
+        self.handles[handle] = rep
+        return handle
+
+    def drop_orphans(self) -> None:
+        """Run the destructors of resources that were garbage-collected unclosed."""
+        while self.orphans:
+            dtor, rep = self.orphans.pop()
+            self.call_core(dtor, rep)
+
+    def call_core(self, index: int, *args: int, ctx: Any = None) -> int:
+        """Call core export `index` with i32 arguments; return its first result slot.
+
+        For the odd call (destructors), not the hot path: it makes its own buffer.
+        """
+        trap_slot = 2 * max(len(args), 1)
+        buffer = (ctypes.c_uint64 * (trap_slot + 2))(*(v for a in args for v in (a, 0)))
+        address = ctypes.addressof(buffer)
+        error = ffi.func_call_unchecked(
+            ctx or self.cctx,
+            self.cfn[index],
+            ctypes.c_void_p(address),
+            _SIZES[max(len(args), 1)],
+            ctypes.c_void_p(address + 8 * trap_slot),
+        )
+        if error is not None or buffer[trap_slot]:
+            self.fail(error, trap_slot, buffer)
+        return buffer[0]
+
     def lift_again(self, lift: Callable[..., Any], *args: Any) -> Any:
         """Lift after refreshing the view (memory grew during the call), or fail for good."""
         self.sync(self.cctx)
         try:
-            return lift(self.m, *args)
+            return lift(self, self.m, *args)
         except UnicodeDecodeError:
             self.host.retire(self)
             raise GuestTrap("guest returned a string that is not valid UTF-8") from None
@@ -288,16 +345,22 @@ class WasmComponent:
         self._local = threading.local()
         self.core_exports: list[str] = []
         self.slot_count = 1
+        self.resource_classes = {
+            key: self._resource_class(r, exported) for key, r in self.schema.resources.items()
+        }
         self._define_imports(dict(imports or {}))
         self.functions: dict[str, Callable[..., Any]] = {}
         for function in self.schema.exports:
             if function.core_name not in exported:
                 raise UnsupportedTypeError(f"{function.core_name}: not found in the core module")
-            if function.name in self.functions:
-                raise SandlinkError(f"two exports are both called {function.name}")
             caller = self._compile_export(function, exported)
-            self.functions[function.name] = caller
-            setattr(self, function.name, caller)
+            if function.kind == "function":
+                if function.name in self.functions:
+                    raise SandlinkError(f"two exports are both called {function.name}")
+                self.functions[function.name] = caller
+                setattr(self, function.name, caller)
+            else:
+                self._attach(function, caller)
 
     # -- sessions
 
@@ -307,6 +370,7 @@ class WasmComponent:
         return session
 
     def retire(self, session: _Session) -> None:
+        session.retired = True  # its resources go stale with it
         if getattr(self._local, "s", None) is session:
             del self._local.s
 
@@ -325,16 +389,93 @@ class WasmComponent:
         by_core = {(f.interface or t.ROOT, f.wit_name): f for f in resolved}
         for imp in self.module.imports:
             function = by_core.get((imp.module, imp.name))
-            if function is None or not isinstance(imp.type, wasmtime.FuncType):
-                raise UnsupportedTypeError(f"core import {imp.module}::{imp.name} is not supported")
-            callback = ffi.UncheckedCallback(self._compile_import(function, resolved[function]))
+            if not isinstance(imp.type, wasmtime.FuncType):
+                raise UnsupportedTypeError(
+                    f"core import {imp.module}::{imp.name} is not a function"
+                )
+            if function is not None:
+                trampoline = self._compile_import(function, resolved[function])
+            else:
+                trampoline = self._resource_intrinsic(imp.module, imp.name)
+            callback = ffi.UncheckedCallback(trampoline)
             self._callbacks.append(callback)
             ffi.define_unchecked(self.linker, imp.module, imp.name, imp.type, callback)
+
+    # -- resources
+
+    def _resource_class(self, r: t.Resource, exported: set[str]) -> type:
+        """The Python class for an exported resource, e.g. `component.Buffer`."""
+        name = t.class_name(r.name)
+        cls = type(name, (resource.GuestResource,), {"__slots__": (), "_wit_name": r.name})
+        dtor = f"{r.interface}#[dtor]{r.name}" if r.interface else f"[dtor]{r.name}"
+        if dtor in exported:
+            cls._dtor = len(self.core_exports)
+            self.core_exports.append(dtor)
+        r.cls = cls
+        if hasattr(self, name):
+            raise SandlinkError(f"resource {r.name}: {name} clashes with another attribute")
+        setattr(self, name, cls)
+        return cls
+
+    def _attach(self, function: t.Function, caller: Callable[..., Any]) -> None:
+        cls = self.resource_classes[(function.interface, function.resource)]
+        if function.kind == "constructor":
+            local = self._local
+
+            def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+                session = getattr(local, "s", None)
+                if session is not None and session.orphans:
+                    session.drop_orphans()
+                return caller(*args, **kwargs)
+
+            cls.__new__ = new  # type: ignore[method-assign]
+        elif function.kind == "method":
+            setattr(cls, function.name, caller)
+        elif function.kind == "static":
+            setattr(cls, function.name, staticmethod(caller))
+        else:
+            raise UnsupportedTypeError(f"{function.core_name}: unknown kind {function.kind}")
+
+    def _resource_intrinsic(self, module: str, name: str) -> Callable[..., int]:
+        """`[resource-new]R`, `[resource-rep]R`, `[resource-drop]R` for an exported resource."""
+        interface = module.removeprefix("[export]")
+        kind, _, resource_name = name[1:].partition("]")
+        cls = self.resource_classes.get((interface, resource_name))
+        if not module.startswith("[export]") or cls is None:
+            raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
+        local = self._local
+        one_slot = ctypes.c_uint64 * 2
+
+        def intrinsic(env: int, caller: int, raw: int, n: int) -> int:
+            s = local.s
+            try:
+                slots = one_slot.from_address(raw)
+                value = slots[0] & 0xFFFFFFFF
+                if kind == "resource-new":
+                    slots[0] = s.new_handle(value)
+                elif kind == "resource-rep":
+                    slots[0] = s.handles[value]
+                elif kind == "resource-drop":
+                    rep = s.handles.pop(value)
+                    if cls._dtor is not None:
+                        ctx = ctypes.c_void_p(ffi.caller_context(caller))
+                        s.call_core(cls._dtor, rep, ctx=ctx)
+                else:
+                    raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
+                return 0
+            except BaseException as exc:
+                s.pending = exc
+                return ffi.new_trap(f"{name} failed")
+
+        if kind not in ("resource-new", "resource-rep", "resource-drop"):
+            raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
+        return intrinsic
 
     # -- compiling
 
     def _emitter(self) -> Emitter:
         emitter = Emitter(check_int, check_buffer)
+        emitter.globals.update(resource.HELPERS)
         emitter.globals.update(
             _local=self._local,
             _session=self.session,
@@ -366,7 +507,7 @@ class WasmComponent:
         n_args = 1 if spilled else len(flat_params)
         self.slot_count = max(self.slot_count, n_args, len(flat_results))
         if by_pointer:
-            em.emit("def lift(m, rp):")
+            em.emit("def lift(s, m, rp):")
             with em.indent():
                 em.emit("lm = len(m)")
                 em.emit(f"return {em.load(function.result, 'rp')}")
@@ -406,7 +547,7 @@ class WasmComponent:
             if by_pointer:
                 em.emit("rp = slots[0] & 0xFFFFFFFF")
                 em.emit("try:")
-                em.emit("    result = lift(s.m, rp)")
+                em.emit("    result = lift(s, s.m, rp)")
                 em.emit("except LIFT_ERRORS:")
                 em.emit("    result = s.lift_again(lift, rp)")
                 result = "result"
@@ -434,7 +575,7 @@ class WasmComponent:
         n_raw = max(params_raw + by_pointer, 0 if by_pointer else len(flat_results), 1)
         em.globals["RAW"] = ctypes.c_uint64 * (2 * n_raw)  # indexed as raw slots: [2 * i]
 
-        em.emit("def lift(m, slots):")
+        em.emit("def lift(s, m, slots):")
         with em.indent():
             em.emit("lm = len(m)")
             if spilled:
@@ -452,7 +593,7 @@ class WasmComponent:
             with em.indent():
                 em.emit("slots = RAW.from_address(raw)")
                 em.emit("try:")
-                em.emit("    args = lift(s.m, slots)")
+                em.emit("    args = lift(s, s.m, slots)")
                 em.emit("except LIFT_ERRORS:")
                 em.emit("    args = s.lift_again(lift, slots)")
                 em.emit("r = TARGET(*args)")
@@ -495,6 +636,8 @@ def _build(em: Emitter, name: str) -> Callable[..., Any]:
 
 def _allocates(ty: t.Type) -> bool:
     """Does lowering a value of `ty` allocate in guest memory?"""
+    if isinstance(ty, (t.Own, t.Borrow)):
+        return False
     if isinstance(ty, t.Prim):
         return ty.kind == "string"
     if isinstance(ty, t.List):

@@ -231,7 +231,7 @@ def test_threads_each_get_their_own_instance(pair):
 
 @pytest.mark.parametrize(
     "wire_type",
-    [{"own": "buffer"}, {"borrow": "buffer"}, {"stream": "u8"}, "error-context"],
+    [{"stream": "u8"}, {"future": "u8"}, "error-context"],
 )
 def test_an_unsupported_type_is_a_load_error_naming_the_function(wire_type):
     wire = {

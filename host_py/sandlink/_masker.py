@@ -1,0 +1,63 @@
+"""`k.masker(key)`: masks one WebSocket message chunk by chunk, on any backend.
+
+Generic over the kernels object: it only needs `ws_mask(payload, key, offset)` and
+`ws_mask_into(buf, key, offset)`. The kernels take a u32 offset, but only `offset % 4`
+matters, so a message may run past 4 GiB.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._checks import check_int, mask_key
+
+
+class Masker:
+    """Masks consecutive chunks of one message: joined, they equal masking it all at once.
+
+    `key` is the masking key as a u32; `offset` is how many bytes were masked so far (the
+    position of the next chunk in the message).
+    """
+
+    __slots__ = ("_kernels", "_key", "_offset")
+
+    def __init__(self, kernels: Any, key: int | bytes, offset: int = 0) -> None:
+        self._kernels = kernels
+        self._key = mask_key(key)
+        self._offset = check_int("offset", "u64", offset)
+
+    @property
+    def key(self) -> int:
+        return self._key
+
+    @property
+    def offset(self) -> int:
+        return self._offset
+
+    @offset.setter
+    def offset(self, value: int) -> None:  # e.g. to resume a message part-way
+        self._offset = check_int("offset", "u64", value)
+
+    def mask(self, chunk: Any) -> bytes:
+        """The next chunk (any bytes-like), masked into new bytes."""
+        out = self._kernels.ws_mask(chunk, self._key, self._offset % 4)
+        self._offset += len(out)
+        return out
+
+    def mask_into(self, buf: Any) -> None:
+        """The next chunk, masked in place: a buffer from `k.buffer(n)` or any writable one."""
+        self._kernels.ws_mask_into(buf, self._key, self._offset % 4)
+        self._offset += _nbytes(buf)
+
+    def __repr__(self) -> str:
+        return f"<Masker key={self._key:#010x} offset={self._offset}>"
+
+
+def _nbytes(buf: Any) -> int:
+    """The byte length of a buffer `ws_mask_into` just accepted."""
+    try:
+        view = memoryview(buf)
+    except TypeError:  # a `k.buffer(n)` object: its len() is in bytes
+        return len(buf)
+    with view:  # released at once, so a bytearray stays resizable
+        return view.nbytes
