@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from ._buffer import HostBuffer
 from ._checks import check_buffer, check_int, check_str, json_text, mask_key, writable_buffer
 from ._errors import JsonError
-from ._host_buffer import HostBuffer
 from ._masker import Masker
 from ._model import Friend, Person
 

@@ -29,7 +29,7 @@ def test_the_view_is_guest_memory_and_masking_happens_in_it(k):
         k.ws_mask_into(buf, KEY)
         assert bytes(view) == bytes.fromhex("7f9f4d5158")  # same view, changed in place
         assert buf.read() == bytes.fromhex("7f9f4d5158")
-        resource = buf._resource
+        resource = buf.resource
         assert bytes(resource.read(0, 5)) == bytes(view)  # what the guest itself sees
 
 
@@ -90,7 +90,7 @@ def test_a_trap_makes_buffers_stale_but_never_dangling(k):
     buf = k.buffer(16)
     piece = buf.view[0:4]  # a derived view: it keeps the old instance's memory alive
     with pytest.raises(sandlink.GuestTrap):
-        buf._resource.read(10, 100)  # the guest traps on a range past the end
+        buf.resource.read(10, 100)  # the guest traps on a range past the end
     with pytest.raises(sandlink.StaleResourceError, match="trap"):
         buf.read()
     assert bytes(piece) == bytes(4)  # readable: the memory was kept, not freed
