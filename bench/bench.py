@@ -6,7 +6,7 @@
 
 Every contestant's answer is checked against the pure-Python reference before it is timed; a
 wrong or missing one makes the run exit 1 (in both modes). Speed is never asserted: the goals
-(P1-P5) are reported as PASS/FAIL with their ratios. bench/README.md explains the contestants
+(P1-P6) are reported as PASS/FAIL with their ratios. bench/README.md explains the contestants
 and how to read the report.
 """
 
@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import timeit
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import peers
 import report
@@ -47,6 +49,8 @@ SEED = (ROOT / "host_py" / "tests" / "data" / "seed_person.json").read_text(enco
 KEY = b"\x37\xfa\x21\x3d"  # RFC 6455 §5.7
 KiB, MiB = 1 << 10, 1 << 20
 STREAM_SIZE, CHUNK = 1 * MiB, 4 * KiB
+ODD_CHUNK = CHUNK - 3  # the streams are also checked in chunks of this size (a rotated key)
+THREAD_SIZE = 256 * KiB  # P6: each thread masks its own buffer of this size in place
 
 #: The mask contestants besides the backends. At offset 0 websockets' `apply_mask` is called
 #: as is; streaming needs the key rotated to each chunk's offset, as its users would do.
@@ -81,10 +85,33 @@ class Settings:
     run_time: float  # seconds one timing run lasts at least (its calls are calibrated)
     slow_budget: float  # seconds of timing runs for a contestant whose one call > run_time
     startup_runs: int  # fresh processes per P5 command
+    in_place_sizes: tuple[int, ...]  # zero-copy (in-place) mask payloads
+    thread_window: float  # P6: seconds each thread-scaling run masks for
+    thread_repeats: int  # P6: runs with 1 thread and with 2, interleaved
 
 
-FULL = Settings("full", tuple(16 * 4**i for i in range(11)), 21, 0.015, 1.5, 21)
-QUICK = Settings("quick", (16, 4 * KiB, 64 * KiB, 256 * KiB, 1 * MiB), 3, 0.002, 0.1, 3)
+FULL = Settings(
+    "full",
+    tuple(16 * 4**i for i in range(11)),
+    21,
+    0.015,
+    1.5,
+    21,
+    (64 * KiB, 256 * KiB, 1 * MiB, 16 * MiB),
+    0.5,
+    7,
+)
+QUICK = Settings(
+    "quick",
+    (16, 4 * KiB, 64 * KiB, 256 * KiB, 1 * MiB),
+    3,
+    0.002,
+    0.1,
+    3,
+    (64 * KiB, 256 * KiB),
+    0.1,
+    3,
+)
 
 
 @dataclass
@@ -94,6 +121,7 @@ class Call:
     func: Callable[..., Any]
     args: tuple
     normalize: Callable[[Any], Any] | None = None
+    in_place: bool = False  # masks its first argument in place (normalize reads it back)
 
     def answer(self) -> Any:
         result = self.func(*self.args)
@@ -102,7 +130,7 @@ class Call:
 
 @dataclass
 class Case:
-    group: str  # "call", "json", "mask" or "stream"
+    group: str  # "call", "json", "mask", "stream", "in place" or "masker"
     name: str
     calls: dict[str, Call]
     expected: Any  # the reference backend's answer
@@ -148,6 +176,67 @@ def stream_check(odd_chunks: list[bytes]) -> Callable[[Call], Any]:
     def check(call: Call) -> Any:
         mask, _, key = call.args
         return call.answer(), stream(mask, odd_chunks, key)
+
+    return check
+
+
+def in_place_check(data: bytes) -> Callable[[Call], Any]:
+    """One call (the masked bytes, read back for an in-place contestant); an in-place one is
+    called a second time, which must restore `data` (masking is an involution)."""
+
+    def check(call: Call) -> tuple[bytes, bool]:
+        first = call.answer()
+        return first, (call.answer() == data) if call.in_place else True
+
+    return check
+
+
+def read_back(view: Any) -> Callable[[Any], bytes]:
+    """An in-place contestant's answer: its buffer's bytes after the call."""
+    return lambda _: bytes(view)
+
+
+def stream_into(k: Any, buf: Any, chunks: list[bytes], key: bytes) -> bytes:
+    """The zero-copy streaming loop over one `k.buffer(len(chunk))`. One iteration: copy the
+    chunk into the buffer (`view[:] = chunk`: into guest memory on wasm), mask it in place
+    (`masker.mask_into(buf)`: one guest call on wasm, the offset kept by the masker), and copy
+    it out (`bytes(view)`). The view is fetched once per message, as a careful user would."""
+    masker = k.masker(key)
+    view = buf.view
+    out = []
+    for chunk in chunks:
+        view[:] = chunk
+        masker.mask_into(buf)
+        out.append(bytes(view))
+    return b"".join(out)
+
+
+def stream_masker(k: Any, buf: None, chunks: list[bytes], key: bytes) -> bytes:
+    """The copying streaming loop: `masker.mask(chunk)` returns new bytes per chunk."""
+    masker = k.masker(key)
+    out = []
+    for chunk in chunks:
+        out.append(masker.mask(chunk))
+    return b"".join(out)
+
+
+def stream_peer(mask: Callable[..., bytes], buf: None, chunks: list[bytes], key: bytes) -> bytes:
+    """A peer's `mask(chunk, key, offset)` in the same streaming loop as the `stream` case."""
+    return stream(mask, chunks, key)
+
+
+def masker_check(odd_chunks: list[bytes]) -> Callable[[Call], Any]:
+    """The timed 4 KiB chunking, and chunks of ODD_CHUNK bytes (a new buffer of that size for
+    the in-place loops), so rotated keys are checked too."""
+
+    def check(call: Call) -> Any:
+        k, buf, _, key = call.args
+        odd_buf = None if buf is None else k.buffer(len(odd_chunks[0]))
+        try:
+            return call.answer(), call.func(k, odd_buf, odd_chunks, key)
+        finally:
+            if odd_buf is not None:
+                odd_buf.close()
 
     return check
 
@@ -211,6 +300,64 @@ def build_cases(settings: Settings) -> list[Case]:
             (reference.ws_mask(message, KEY),) * 2,
             STREAM_SIZE,
             check=stream_check(odd),
+        )
+    )
+    return cases + zero_copy_cases(kernels, settings)
+
+
+def zero_copy_cases(kernels: dict[str, Any], settings: Settings) -> list[Case]:
+    """In-place masks of buffers filled beforehand (wasm: in guest memory, one guest call, no
+    copy), against websockets' `apply_mask` (new bytes: what its users call) and numpy in
+    place; then the masker streaming a message into a 4 KiB buffer."""
+    reference = kernels["python"]
+    cases = []
+    for size in settings.in_place_sizes:
+        data = payload(size)
+        calls = {}
+        for name in ("wasm", "native", "websockets C", "numpy in place", "python"):
+            if name == "websockets C":
+                calls[name] = Call(peers.apply_mask, (data, KEY))
+            elif name == "numpy in place":
+                octets, words, key64 = peers.numpy_in_place(bytearray(data), KEY)
+                calls[name] = Call(
+                    np.bitwise_xor, (words, key64, words), read_back(octets), in_place=True
+                )
+            else:
+                k = kernels[name]
+                buf = k.buffer(size)
+                buf.view[:] = data
+                calls[name] = Call(k.ws_mask_into, (buf, KEY), read_back(buf.view), in_place=True)
+        cases.append(
+            Case(
+                "in place",
+                f"mask in place {report.size_label(size)}",
+                calls,
+                (reference.ws_mask(data, KEY), True),
+                size,
+                check=in_place_check(data),
+            )
+        )
+    message, odd_message = payload(STREAM_SIZE), payload(ODD_CHUNK * 16)
+    chunks, odd = chunked(message, CHUNK), chunked(odd_message, ODD_CHUNK)
+    calls = {
+        f"{name} mask_into": Call(
+            stream_into, (kernels[name], kernels[name].buffer(CHUNK), chunks, KEY)
+        )
+        for name in ("wasm", "native")
+    }
+    calls |= {
+        f"{name} mask": Call(stream_masker, (kernels[name], None, chunks, KEY))
+        for name in ("wasm", "native", "python")
+    }
+    calls["websockets C"] = Call(stream_peer, (peers.websockets_c, None, chunks, KEY))
+    cases.append(
+        Case(
+            "masker",
+            f"masker: {report.size_label(STREAM_SIZE)} in {report.size_label(CHUNK)} chunks",
+            calls,
+            (reference.ws_mask(message, KEY), reference.ws_mask(odd_message, KEY)),
+            STREAM_SIZE,
+            check=masker_check(odd),
         )
     )
     return cases
@@ -331,11 +478,90 @@ def measure_startup(settings: Settings, log: Callable[[str], None]) -> dict[str,
     return results
 
 
+def measure_threads(settings: Settings, log: Callable[[str], None]) -> dict[str, Any]:
+    """P6: in-place wasm masking throughput with 1 and with 2 threads on ONE loaded object.
+
+    Each thread makes its own `k.buffer(THREAD_SIZE)` (a buffer belongs to the thread that
+    made it), fills it and checks one in-place mask, then waits on a barrier with the others
+    and masks in place for `thread_window` seconds. Throughput: all bytes masked / (last stop -
+    first start). Runs with 1 and 2 threads alternate; the medians are compared. Afterwards
+    each thread checks its buffer again (masked iff it masked an odd number of times)."""
+    k = sandlink.load()
+    data = payload(THREAD_SIZE)
+    masked = sandlink.load("python").ws_mask(data, KEY)
+    window = settings.thread_window
+
+    def once(threads: int) -> float:
+        barrier = threading.Barrier(threads)
+        spans: list[tuple[float, float, int]] = []
+        errors: list[str] = []
+
+        def worker() -> None:
+            try:
+                buf = k.buffer(THREAD_SIZE)
+                buf.view[:] = data
+                k.ws_mask_into(buf, KEY)
+                if bytes(buf.view) != masked:
+                    raise AssertionError(mismatch(bytes(buf.view), masked))
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                barrier.abort()
+                return
+            mask, n = k.ws_mask_into, 0
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+            start = time.perf_counter()
+            end = start + window
+            while time.perf_counter() < end:
+                mask(buf, KEY)
+                n += 1
+            stop = time.perf_counter()
+            if bytes(buf.view) != (data if n % 2 else masked):
+                errors.append(f"a thread's buffer is wrong after {n} in-place masks")
+            buf.close()
+            spans.append((start, stop, n))
+
+        pool = [threading.Thread(target=worker) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        if errors or len(spans) != threads:
+            raise AssertionError("; ".join(errors) or "a thread did not finish")
+        elapsed = max(s[1] for s in spans) - min(s[0] for s in spans)
+        return sum(s[2] for s in spans) * THREAD_SIZE / elapsed
+
+    result: dict[str, Any] = {
+        "size": THREAD_SIZE,
+        "window_s": window,
+        "cores": os.cpu_count(),
+        "throughput_Bps": {"1": [], "2": []},
+    }
+    try:
+        once(1)  # warm-up, and the correctness check in a thread
+        for _ in range(settings.thread_repeats):
+            for threads in (1, 2):
+                result["throughput_Bps"][str(threads)].append(once(threads))
+    except Exception as exc:
+        result |= {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        log(f"  {'threads':<28} ERROR: {result['error']}")
+        return result
+    result["status"] = "ok"
+    result["median_Bps"] = {n: statistics.median(v) for n, v in result["throughput_Bps"].items()}
+    for n, v in result["throughput_Bps"].items():
+        label = f"wasm in place, {n} thread(s)"
+        rate = report.fmt_rate(result["median_Bps"][n])
+        log(f"  {label:<28} {rate:>12}  (median of {len(v)} x {window} s)")
+    return result
+
+
 # -- goals -------------------------------------------------------------------------------------
 
 
-def goals(cases: list[dict], startup: dict[str, dict]) -> list[dict]:
-    """P1-P5 from this run's medians: each a ratio against its target, PASS or FAIL."""
+def goals(cases: list[dict], startup: dict[str, dict], threads: dict[str, Any]) -> list[dict]:
+    """P1-P6 from this run's medians: each a ratio against its target, PASS or FAIL."""
 
     def median(case: str, contestant: str) -> float | None:
         for c in cases:
@@ -345,6 +571,7 @@ def goals(cases: list[dict], startup: dict[str, dict]) -> list[dict]:
         return None
 
     mask = f"mask {report.size_label(256 * KiB)}"
+    in_place = f"mask in place {report.size_label(256 * KiB)}"
     specs = [  # id, goal, (case, numerator), (case, denominator), op, target
         ("P1", "wasm `add` ≤ 1.5x native", ("add", "wasm"), ("add", "native"), "<=", 1.5),
         (
@@ -380,6 +607,15 @@ def goals(cases: list[dict], startup: dict[str, dict]) -> list[dict]:
             ">=",
             15,
         ),
+        (
+            "P4",
+            "zero-copy wasm mask in place 256 KiB (`k.ws_mask_into` on a `k.buffer`) ≤ 1x "
+            "websockets C `apply_mask`",
+            (in_place, "wasm"),
+            (in_place, "websockets C"),
+            "<=",
+            1.0,
+        ),
     ]
     rows = []
     for gid, text, (ncase, num), (dcase, den), op, target in specs:
@@ -399,10 +635,25 @@ def goals(cases: list[dict], startup: dict[str, dict]) -> list[dict]:
             1.5,
         )
     )
+    rate = threads.get("median_Bps", {})
+    rows.append(
+        goal_row(
+            "P6",
+            f"wasm in-place mask throughput, 2 threads on one `load()` ≥ 1.8x 1 thread "
+            f"({report.size_label(THREAD_SIZE)} buffer each, {threads['cores']} cores)",
+            "2 threads",
+            rate.get("2"),
+            "1 thread",
+            rate.get("1"),
+            ">=",
+            1.8,
+            unit="B/s",
+        )
+    )
     return rows
 
 
-def goal_row(gid, text, num, num_s, den, den_s, op, target) -> dict:
+def goal_row(gid, text, num, num_s, den, den_s, op, target, unit="s") -> dict:
     if num_s is None or den_s is None:
         return {"id": gid, "goal": text, "status": "MISSING", "ratio": None, "target": target}
     ratio = num_s / den_s
@@ -416,6 +667,7 @@ def goal_row(gid, text, num, num_s, den, den_s, op, target) -> dict:
         "target": target,
         "numerator": [num, num_s],
         "denominator": [den, den_s],
+        "unit": unit,
     }
 
 
@@ -469,6 +721,8 @@ def problems(data: dict) -> list[str]:
     for name in STARTUP:
         if not data["startup"].get(name, {}).get("samples_s"):
             found.append(f"startup: {name} has no samples")
+    if data["threads"]["status"] != "ok":
+        found.append(f"threads (P6): {data['threads']['error']}")
     if not data["machine"]["websockets_apply_mask_is_c"]:
         found.append("websockets.speedups.apply_mask is not the C extension")
     found += [f"goal {g['id']} ({g['goal']}): missing" for g in data["goals"] if g["ratio"] is None]
@@ -508,7 +762,9 @@ def run(settings: Settings, out: Path) -> int:
                 "results": results,
             }
         )
-    data["goals"] = goals(data["cases"], data["startup"])
+    log(f"threads (P6): wasm in place, {report.size_label(THREAD_SIZE)} per thread")
+    data["threads"] = measure_threads(settings, log)
+    data["goals"] = goals(data["cases"], data["startup"], data["threads"])
     data["load_average"] = [load_before, os.getloadavg()[0]]
     data["seconds"] = time.perf_counter() - started
     data["problems"] = problems(data)

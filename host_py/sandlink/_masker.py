@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._buffer import Buffer
 from ._checks import check_int, mask_key
 
 
@@ -55,6 +56,8 @@ class Masker:
 
 def _nbytes(buf: Any) -> int:
     """The byte length of a buffer `ws_mask_into` just accepted."""
+    if isinstance(buf, Buffer):  # a `k.buffer(n)` object: its len() is in bytes
+        return len(buf)
     try:
         view = memoryview(buf)
     except TypeError:  # a `k.buffer(n)` object: its len() is in bytes
