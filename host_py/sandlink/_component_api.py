@@ -43,10 +43,8 @@ from ._engine import TICK, engine_for
 from ._errors import (
     GuestTrap,
     MemoryLimitExceeded,
-    OutOfFuel,
     SandlinkError,
     StaleResourceError,
-    Timeout,
     UnsupportedTypeError,
 )
 from ._limits import DEFAULT, Limits
@@ -802,11 +800,7 @@ class ComponentApiInstance:
             code = _trap_code(message)
         else:
             return None
-        if code == "INTERRUPT":
-            return Timeout(f"call took longer than the {limits.timeout} s limit", code)
-        if code == "OUT_OF_FUEL":
-            return OutOfFuel(f"call used up its {limits.fuel} units of fuel", code)
-        return GuestTrap(message, code)
+        return limits.exceeded(code) or GuestTrap(message, code)
 
     # -- resource drops ---------------------------------------------------------------------
 

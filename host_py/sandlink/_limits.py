@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._errors import GuestTrap, OutOfFuel, Timeout
+
 MiB = 1 << 20
 
 
@@ -39,6 +41,14 @@ class Limits:
                 raise ValueError(
                     f"Limits.{name} must be a positive {'number' if name == 'timeout' else 'int'}"
                 )
+
+    def exceeded(self, code: str | None) -> GuestTrap | None:
+        """The exception for a trap that means a limit was hit (by wasmtime's code), or None."""
+        if code == "INTERRUPT":
+            return Timeout(f"call took longer than the {self.timeout} s limit", code)
+        if code == "OUT_OF_FUEL":
+            return OutOfFuel(f"call used up its {self.fuel} units of fuel", code)
+        return None
 
     @classmethod
     def none(cls) -> Limits:

@@ -43,9 +43,7 @@ from ._engine import engine_for
 from ._errors import (
     GuestTrap,
     MemoryLimitExceeded,
-    OutOfFuel,
     SandlinkError,
-    Timeout,
     UnsupportedTypeError,
 )
 from ._limits import DEFAULT, Limits
@@ -269,10 +267,9 @@ class _Session:
         if pending is not None:
             raise pending
         limits = self.host.limits
-        if self.timed_out or code == "INTERRUPT":
-            raise Timeout(f"call took longer than the {limits.timeout} s limit", code)
-        if code == "OUT_OF_FUEL":
-            raise OutOfFuel(f"call used up its {limits.fuel} units of fuel", code)
+        exceeded = limits.exceeded("INTERRUPT" if self.timed_out else code)
+        if exceeded is not None:
+            raise exceeded
         if limits.memory is not None and self._near_memory_cap(limits.memory):
             # A wasm allocator cannot say why it aborted: a trap with memory past half the
             # cap is taken as a failed growth.
