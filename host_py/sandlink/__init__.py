@@ -15,24 +15,25 @@ component API: slow, the correctness oracle), "native" (the cdylib through ctype
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from ._artifacts import COMPONENT, artifact_path
-from ._errors import (
+from ._model import Friend, JsonError, Person
+from .host import (
+    Err,
     GuestTrap,
-    JsonError,
+    Limits,
     MemoryLimitExceeded,
+    Ok,
     OutOfFuel,
     SandlinkError,
     StaleResourceError,
     Timeout,
     UnsupportedTypeError,
+    Variant,
+    load_component,
 )
-from ._limits import Limits
-from ._model import Friend, Person
-from ._values import Err, Ok, Variant
 
 __all__ = [
     "BACKENDS",
@@ -57,7 +58,6 @@ __all__ = [
 
 Backend = Literal["wasm", "component", "native", "python"]
 BACKENDS: tuple[Backend, ...] = ("wasm", "component", "native", "python")
-Imports = Mapping[str, Mapping[str, Callable[..., Any]]]
 
 
 class Kernels(Protocol):
@@ -112,37 +112,3 @@ def load(
         cache_dir=cache_dir,
     )
     return ComponentKernels(component, pin=pin_guest_memory if backend == "wasm" else None)
-
-
-def load_component(
-    path: str | os.PathLike | bytes,
-    imports: Imports | None = None,
-    *,
-    classes: Mapping[str, type] | None = None,
-    backend: Literal["wasm", "component"] = "wasm",
-    limits: Limits | None = None,
-    cache_dir: str | os.PathLike | Literal[False] | None = None,
-) -> Any:
-    """Load any component: its exports become methods (Python spelling: `parse_person`).
-
-    `imports` maps interface names (`pkg:ns/iface@ver` or just `iface`; `$root` for
-    world-level functions) to {function name: callable}. Records come back as dataclasses
-    generated from the component's types, or as the classes given in `classes` by WIT name.
-    `limits` and `cache_dir` are as for `load`.
-    """
-    limits = Limits() if limits is None else limits
-    if backend == "wasm":
-        from ._cache import Cache, default_dir
-        from ._wasm import WasmComponent
-
-        directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
-        return WasmComponent(
-            path, imports=imports, classes=classes, limits=limits, cache=Cache(directory)
-        )
-    if backend == "component":
-        from ._component_api import ComponentApiInstance
-
-        return ComponentApiInstance(
-            path, imports=imports, classes=dict(classes or {}), limits=limits
-        )
-    raise ValueError(f"backend must be 'wasm' or 'component', not {backend!r}")

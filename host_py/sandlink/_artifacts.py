@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._errors import SandlinkError
+from .host import SandlinkError
 
 ARTIFACT_DIR = Path(__file__).with_name("_artifacts")
 COMPONENT = "sandlink.wasm"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from ._checks import check_buffer, check_int
-from ._errors import SandlinkError, StaleResourceError
+from .host import SandlinkError, StaleResourceError
+from .host._checks import check_buffer, check_int
 
 
 class Buffer:

@@ -6,11 +6,11 @@ import sys
 from typing import Any
 
 from ._buffer import GuestBuffer
-from ._checks import check_int, json_text, mask_key, writable_buffer
-from ._errors import JsonError
+from ._checks import json_text, mask_key
 from ._masker import Masker
-from ._model import Friend, Person
-from ._values import Ok
+from ._model import Friend, JsonError, Person
+from .host import Ok
+from .host._checks import check_int, writable_buffer
 
 # The component's records are built straight into the public dataclasses.
 RECORD_CLASSES = {"person": Person, "friend": Friend}

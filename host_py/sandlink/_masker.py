@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._buffer import Buffer
-from ._checks import check_int, mask_key
+from ._checks import mask_key
+from .host._checks import check_int
 
 
 class Masker:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .host import SandlinkError
+
 
 @dataclass(frozen=True, slots=True)
 class Friend:
@@ -21,3 +23,26 @@ class Person:
     age: int
     cars: list[str] = field(default_factory=list)
     friends: list[Friend] = field(default_factory=list)
+
+
+class JsonError(SandlinkError, ValueError):
+    """`parse_person` rejected its input; `line` and `column` are 1-based, columns in characters."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"{message} at line {line} column {column}")
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonError) and (self.message, self.line, self.column) == (
+            other.message,
+            other.line,
+            other.column,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.message, self.line, self.column))
+
+    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working
+        return (type(self), (self.message, self.line, self.column))

@@ -13,10 +13,11 @@ from collections.abc import Callable
 
 from ._artifacts import NATIVE_LIBRARY, artifact_path
 from ._buffer import HostBuffer
-from ._checks import check_buffer, check_int, check_str, json_text, mask_key, writable_buffer
-from ._errors import JsonError, SandlinkError
+from ._checks import json_text, mask_key
 from ._masker import Masker
-from ._model import Friend, Person
+from ._model import Friend, JsonError, Person
+from .host import SandlinkError
+from .host._checks import check_buffer, check_int, check_str, writable_buffer
 
 __all__ = ["NativeKernels"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from ._buffer import HostBuffer
-from ._checks import check_buffer, check_int, check_str, json_text, mask_key, writable_buffer
-from ._errors import JsonError
+from ._checks import json_text, mask_key
 from ._masker import Masker
-from ._model import Friend, Person
+from ._model import Friend, JsonError, Person
+from .host._checks import check_buffer, check_int, check_str, writable_buffer
 
 #: Deepest allowed nesting of arrays and objects; the top-level object is level 1.
 MAX_DEPTH = 128

@@ -10,7 +10,7 @@ import wasmtime.component
 
 from conftest import REPO
 from sandlink._artifacts import COMPONENT, artifact_path
-from sandlink._component_binary import core_modules
+from sandlink.host._binary import core_modules
 
 KERNELS = "sandlink:kernels/kernels@0.1.0"
 

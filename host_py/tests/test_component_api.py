@@ -12,10 +12,10 @@ import wasmtime.component as wc
 
 import sandlink
 from conftest import Recorder
-from sandlink import _schema as s
-from sandlink._component_api import ComponentApiInstance, _tagged, from_wasmtime, to_wasmtime
-from sandlink._errors import UnsupportedTypeError
-from sandlink._values import Err, Ok, Variant
+from sandlink.host import _schema as s
+from sandlink.host._errors import UnsupportedTypeError
+from sandlink.host._oracle import ComponentApiInstance, _tagged, from_wasmtime, to_wasmtime
+from sandlink.host._values import Err, Ok, Variant
 
 U64_MAX = 2**64 - 1
 S64_MIN, S64_MAX = -(2**63), 2**63 - 1

@@ -9,8 +9,8 @@ import pytest
 
 import sandlink
 from sandlink._artifacts import COMPONENT, artifact_path
-from sandlink._component_api import ComponentApiInstance, ResourceObject
-from sandlink._limits import Limits
+from sandlink.host._limits import Limits
+from sandlink.host._oracle import ComponentApiInstance, ResourceObject
 
 KEY = 0x37FA213D
 MiB = 1024 * 1024

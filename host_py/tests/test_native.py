@@ -9,8 +9,7 @@ import os
 import pytest
 
 from sandlink._artifacts import NATIVE_LIBRARY, artifact_path
-from sandlink._errors import JsonError
-from sandlink._model import Friend, Person
+from sandlink._model import Friend, JsonError, Person
 from sandlink._native import NativeKernels
 
 SEED = (

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sandlink._errors import JsonError
-from sandlink._model import Friend, Person
+from sandlink._model import Friend, JsonError, Person
 from sandlink._python import PythonKernels
 
 DATA = Path(__file__).parent / "data"

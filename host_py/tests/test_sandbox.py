@@ -216,7 +216,7 @@ def test_a_corrupt_cache_entry_is_rebuilt(tmp_path):
 
 
 def test_the_default_cache_is_per_user_not_the_working_directory(monkeypatch, tmp_path):
-    from sandlink._cache import default_dir
+    from sandlink.host._cache import default_dir
 
     monkeypatch.delenv("SANDLINK_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

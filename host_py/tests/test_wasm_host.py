@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 import sandlink
 from conftest import Recorder
-from sandlink import _schema as t
-from sandlink._reflect import describe_component
-from sandlink._values import Err, Ok, Variant
+from sandlink.host import _schema as t
+from sandlink.host._reflect import describe_component
+from sandlink.host._values import Err, Ok, Variant
 
 # Exports checked separately (they trap, keep state, or allocate on purpose).
 SPECIAL = {"fail", "hold", "counter", "make_bytes"}
@@ -50,7 +50,7 @@ def strategy(ty: t.Type) -> st.SearchStrategy:
             return st.characters(exclude_categories=["Cs"])
         if kind == "string":
             return st.text(max_size=12)
-        lo, hi = sandlink._checks.INT_RANGES[kind]
+        lo, hi = sandlink.host._checks.INT_RANGES[kind]
         return st.integers(lo, hi)
     if isinstance(ty, t.List):
         if isinstance(ty.element, t.Prim) and ty.element.kind == "u8":

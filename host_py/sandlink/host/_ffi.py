@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 from ctypes import c_size_t, c_uint64, c_void_p
+from pathlib import Path
 from typing import Any
 
 import wasmtime
@@ -61,6 +62,11 @@ _linker_define_func_unchecked = _function(
     _Finalizer,
 )
 _NO_FINALIZER = _Finalizer()
+
+
+def library_path() -> Path:
+    """The wasmtime shared library wasmtime-py loaded (what compiled artifacts depend on)."""
+    return Path(_dll._name)
 
 
 def store_context(store: wasmtime.Store) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from wasmtime import _ffi
+from . import _ffi
 
 try:  # the builtin module: importing hashlib (OpenSSL) costs milliseconds at startup
     from _sha256 import sha256
@@ -36,7 +36,7 @@ def default_dir() -> Path:
 
 
 def _runtime_fingerprint() -> str:
-    library = Path(_ffi.dll._name)
+    library = _ffi.library_path()
     stat = library.stat()
     return f"{WASMTIME_VERSION}-{stat.st_size}-{stat.st_mtime_ns}"
 

@@ -23,9 +23,10 @@ from typing import Any
 
 import wasmtime
 
-from . import _resource as resource
+from . import _ffi as ffi
+from . import _resources as resource
 from . import _schema as t
-from . import _wasmtime_ffi as ffi
+from ._binary import core_modules
 from ._cache import Cache, sha256
 from ._canonical import (
     MAX_FLAT_PARAMS,
@@ -38,7 +39,6 @@ from ._canonical import (
     size,
 )
 from ._checks import check_buffer, check_int
-from ._component_binary import core_modules
 from ._engine import engine_for
 from ._errors import (
     GuestTrap,
