@@ -94,13 +94,8 @@ def load(
         return NativeKernels(print=print, path=path)
     if backend not in ("wasm", "component"):
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    from ._kernels import (
-        HOST_INTERFACE,
-        RECORD_CLASSES,
-        ComponentKernels,
-        pin_guest_memory,
-        stdout_print,
-    )
+    from ._kernels import HOST_INTERFACE, RECORD_CLASSES, ComponentKernels, stdout_print
+    from .host import memory_view
 
     imports = {HOST_INTERFACE: {"print": print or stdout_print}}
     component = load_component(
@@ -111,4 +106,4 @@ def load(
         limits=limits,
         cache_dir=cache_dir,
     )
-    return ComponentKernels(component, pin=pin_guest_memory if backend == "wasm" else None)
+    return ComponentKernels(component, pin=memory_view if backend == "wasm" else None)

@@ -126,7 +126,7 @@ class GuestBuffer(Buffer):
     def __init__(self, owner: object, resource: Any, pin: Any) -> None:
         self.owner = owner  # the loaded object it belongs to
         self.resource = resource
-        length = resource.len()
+        length = resource.len_()  # WIT `len`: a builtin, so `len_`
         view = None if pin is None else pin(resource, resource.address(), length)
         super().__init__(length, view)
 

@@ -17,11 +17,6 @@ RECORD_CLASSES = {"person": Person, "friend": Friend}
 HOST_INTERFACE = "host"
 
 
-def pin_guest_memory(resource: Any, address: int, length: int) -> memoryview:
-    """The fast host's view of a resource's bytes in its instance's linear memory."""
-    return resource._session.pin_view(address, length)
-
-
 def stdout_print(line: str) -> None:
     """The default `print` import: the line to sys.stdout, looked up at call time."""
     sys.stdout.write(line + "\n")

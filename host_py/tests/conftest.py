@@ -6,6 +6,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
+
+import sandlink
+from sandlink.host._checks import INT_RANGES
+from sandlink.host._types import (
+    Bool,
+    Char,
+    Enum,
+    Flags,
+    Float,
+    Int,
+    List,
+    Option,
+    Record,
+    Result,
+    String,
+    Tuple,
+    ValType,
+    Variant,
+)
+from sandlink.host._values import Err, Ok
+from sandlink.host._values import Variant as VariantValue
 
 REPO = Path(__file__).resolve().parents[2]
 ALLTYPES = REPO / "target" / "alltypes.wasm"
@@ -60,3 +82,57 @@ class Recorder:
                 "shout": self.shout,
             }
         }
+
+
+def load_oracle(path: Any, imports: Any = None, **kwargs: Any) -> Any:
+    """A component on the `component` backend (the wasmtime.component oracle)."""
+    return sandlink.load_component(path, imports, backend="component", **kwargs)
+
+
+def host(component: Any) -> Any:
+    """The host behind a loaded component (its exports, record classes, limits...)."""
+    return component.__sandlink__
+
+
+def strategy(ty: ValType) -> st.SearchStrategy:
+    """Python values of WIT type `ty` (resources excluded)."""
+    match ty:
+        case Bool():
+            return st.booleans()
+        case Int():
+            lo, hi = INT_RANGES[ty.kind]
+            return st.integers(lo, hi)
+        case Float():
+            return st.floats(width=32 if ty.kind == "f32" else 64)
+        case Char():
+            return st.characters(exclude_categories=["Cs"])
+        case String():
+            return st.text(max_size=12)
+        case List():
+            return (
+                st.binary(max_size=64)
+                if ty.is_bytes
+                else st.lists(strategy(ty.element), max_size=4)
+            )
+        case Record():
+            return st.builds(ty.cls, *(strategy(f) for _, _, f in ty.fields))
+        case Tuple():
+            return st.tuples(*(strategy(e) for e in ty.elements))
+        case Option():
+            return st.none() | strategy(ty.payload)
+        case Result():
+            ok = st.none() if ty.ok is None else strategy(ty.ok)
+            err = st.none() if ty.err is None else strategy(ty.err)
+            return st.builds(Ok, ok) | st.builds(Err, err)
+        case Variant():
+            return st.one_of(
+                *(
+                    st.builds(VariantValue, st.just(case), st.none() if p is None else strategy(p))
+                    for case, p in ty.cases
+                )
+            )
+        case Enum():
+            return st.sampled_from(ty.names)
+        case Flags():
+            return st.frozensets(st.sampled_from(ty.names))
+    raise AssertionError(f"no strategy for {ty!r}")

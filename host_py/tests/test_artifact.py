@@ -10,7 +10,7 @@ import wasmtime.component
 
 from conftest import REPO
 from sandlink._artifacts import COMPONENT, artifact_path
-from sandlink.host._binary import core_modules
+from sandlink.host._binary import read_component
 
 KERNELS = "sandlink:kernels/kernels@0.1.0"
 
@@ -40,7 +40,7 @@ def test_main_core_module_has_no_wasi_or_env_imports():
     wasm = artifact_path(COMPONENT).read_bytes()
     imports = {
         (imp.module, imp.name)
-        for raw in core_modules(wasm)
+        for raw in read_component(wasm).modules
         for imp in wasmtime.Module(engine, raw).imports
         if imp.module.startswith(("wasi", "env"))
     }

@@ -146,9 +146,11 @@ def test_ws_mask_accepts_any_buffer(backends):
     expected = ("ok", reference_mask(data, RFC_KEY, 3))
     for payload in (data, bytearray(data), memoryview(data), memoryview(bytearray(data))[0:]):
         assert agree(backends, "ws_mask", payload, RFC_KEY, 3) == expected
-    strided = memoryview(data)[::2]
-    kind, cls, _ = agree(backends, "ws_mask", strided, RFC_KEY)
-    assert (kind, cls) == ("error", TypeError)
+    strided = memoryview(data)[::2]  # e.g. what websockets may hand its apply_mask: copied
+    assert agree(backends, "ws_mask", strided, RFC_KEY) == (
+        "ok",
+        reference_mask(data[::2], RFC_KEY),
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ import wasmtime
 import wasmtime.component as wc
 
 import sandlink
-from conftest import Recorder
-from sandlink.host import _schema as s
+from conftest import Recorder, host, load_oracle
 from sandlink.host._errors import UnsupportedTypeError
-from sandlink.host._oracle import ComponentApiInstance, _tagged, from_wasmtime, to_wasmtime
+from sandlink.host._oracle import _tagged, from_wasmtime, to_wasmtime
+from sandlink.host._types import PRIMITIVE_TYPES, List, Option, Record, Result, Tuple, ValType
+from sandlink.host._types import Variant as VariantType
 from sandlink.host._values import Err, Ok, Variant
 
 U64_MAX = 2**64 - 1
@@ -48,13 +49,13 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture(scope="module")
-def api(alltypes_wasm, engine, recorder) -> ComponentApiInstance:
-    return ComponentApiInstance(alltypes_wasm, recorder.imports(), engine=engine)
+def api(alltypes_wasm, recorder) -> Any:
+    return load_oracle(alltypes_wasm, recorder.imports())
 
 
 @pytest.fixture(scope="module")
 def R(api) -> dict[str, type]:
-    return api.record_classes
+    return host(api).record_classes
 
 
 def mixed(R, a=1, b=2, c="three", d=4.5, e=True, f=(-1, 2)):
@@ -135,7 +136,7 @@ def test_echo_covers_every_echo_export(api):
         "echo_nested_record",
         "echo_option_record",
     }
-    exported = {fn.name for fn in api.schema.exports if fn.name.startswith("echo_")}
+    exported = {fn.name for fn in host(api).exports if fn.name.startswith("echo_")}
     assert exported == tested
 
 
@@ -273,7 +274,7 @@ def test_lists_in_scalars_out(api):
 
 
 def test_make_bytes_and_memory_growth(alltypes_wasm, engine):
-    api = ComponentApiInstance(alltypes_wasm, Recorder().imports(), engine=engine)
+    api = load_oracle(alltypes_wasm, Recorder().imports())
     assert api.make_bytes(0, 1) == b""
     pages = api.hold(0)
     grown = api.hold(8 << 20)  # 8 MiB held: the memory must grow
@@ -285,8 +286,8 @@ def test_make_bytes_and_memory_growth(alltypes_wasm, engine):
 def test_world_level_export(api):
     assert api.ping(1) == 2
     assert api.ping(0xFFFF_FFFF) == 0
-    ping = next(f for f in api.schema.exports if f.name == "ping")
-    assert ping.interface is None and ping.core_name == "ping"
+    ping = next(f for f in host(api).exports if f.name == "ping")
+    assert ping.interface is None and ping.where == "ping"
 
 
 # --- imports -----------------------------------------------------------------------------------
@@ -317,24 +318,24 @@ def test_import_keys_bare_and_python_names(alltypes_wasm, engine):
             "shout": lambda p: p,
         }
     }
-    api = ComponentApiInstance(alltypes_wasm, imports, engine=engine)
-    p = api.record_classes["point"](1, 2)
+    api = load_oracle(alltypes_wasm, imports)
+    p = host(api).record_classes["point"](1, 2)
     assert api.call_host("m", 1, 1.0, [1], p) == ("c", None, p)
     assert seen == ["m"]
     with pytest.raises(sandlink.SandlinkError, match="missing import"):
-        ComponentApiInstance(alltypes_wasm, {"host-fns": {"log": seen.append}}, engine=engine)
+        load_oracle(alltypes_wasm, {"host-fns": {"log": seen.append}})
 
 
 def test_unknown_import_names_are_rejected(alltypes_wasm, engine):
     with pytest.raises(ValueError, match="nope"):
-        ComponentApiInstance(alltypes_wasm, {"nope": {}}, engine=engine)
+        load_oracle(alltypes_wasm, {"nope": {}})
     with pytest.raises(ValueError, match="nope"):
-        ComponentApiInstance(alltypes_wasm, {"host-fns": {"nope": print}}, engine=engine)
+        load_oracle(alltypes_wasm, {"host-fns": {"nope": print}})
 
 
 def test_missing_import_is_a_load_error(alltypes_wasm, engine):
     with pytest.raises(sandlink.SandlinkError, match=r"missing import: .*host-fns@0\.1\.0#log"):
-        ComponentApiInstance(alltypes_wasm, engine=engine)
+        load_oracle(alltypes_wasm)
 
 
 class Boom(Exception):
@@ -347,10 +348,10 @@ def test_import_exception_propagates_and_instance_recovers(alltypes_wasm, engine
     def combine(a, b, tag):
         raise raised
 
-    api = ComponentApiInstance(alltypes_wasm, imports_with(combine=combine), engine=engine)
+    api = load_oracle(alltypes_wasm, imports_with(combine=combine))
     assert api.counter() == 1
     assert api.counter() == 2
-    p = api.record_classes["point"](1, 2)
+    p = host(api).record_classes["point"](1, 2)
     with pytest.raises(Boom) as info:
         api.call_host("m", 1, 1.0, [1], p)
     assert info.value is raised
@@ -360,8 +361,8 @@ def test_import_exception_propagates_and_instance_recovers(alltypes_wasm, engine
 
 def test_import_bad_return_value_names_the_import(alltypes_wasm, engine):
     imports = imports_with(combine=lambda a, b, tag: 42)
-    api = ComponentApiInstance(alltypes_wasm, imports, engine=engine)
-    p = api.record_classes["point"](1, 2)
+    api = load_oracle(alltypes_wasm, imports)
+    p = host(api).record_classes["point"](1, 2)
     with pytest.raises(TypeError, match="combine"):
         api.call_host("m", 1, 1.0, [1], p)
 
@@ -370,7 +371,7 @@ def test_import_bad_return_value_names_the_import(alltypes_wasm, engine):
 
 
 def test_trap_raises_and_next_call_gets_a_fresh_instance(alltypes_wasm, engine):
-    api = ComponentApiInstance(alltypes_wasm, Recorder().imports(), engine=engine)
+    api = load_oracle(alltypes_wasm, Recorder().imports())
     assert api.counter() == 1
     assert api.counter() == 2
     with pytest.raises(sandlink.GuestTrap, match="unreachable"):
@@ -477,25 +478,22 @@ def test_bad_arguments_leave_the_instance_usable(api):
 # --- the walkers agree with wasmtime-py's own conventions ---------------------------------------
 
 
-def _walk_pairs(ours: s.Type, theirs: Any):
+def _walk_pairs(ours: ValType, theirs: Any):
     """Yield (our description, wasmtime ValType) for `ours` and everything nested in it."""
     yield ours, theirs
-    if isinstance(ours, s.List):
+    if isinstance(ours, List):
         yield from _walk_pairs(ours.element, theirs.element)
-    elif isinstance(ours, s.Record):
-        for (_, t), (_, wt) in zip(ours.fields, theirs.fields, strict=True):
+    elif isinstance(ours, Record):
+        for (_, _, t), (_, wt) in zip(ours.fields, theirs.fields, strict=True):
             yield from _walk_pairs(t, wt)
-    elif isinstance(ours, s.Tuple):
+    elif isinstance(ours, Tuple):
         for t, wt in zip(ours.elements, theirs.elements, strict=True):
             yield from _walk_pairs(t, wt)
-    elif isinstance(ours, s.Option):
+    elif isinstance(ours, Option):
         yield from _walk_pairs(ours.payload, theirs.payload)
-    elif isinstance(ours, (s.Variant, s.Result)):
-        their_cases = theirs.cases if isinstance(ours, s.Variant) else theirs._cases()
-        our_cases = (
-            ours.cases if isinstance(ours, s.Variant) else [("ok", ours.ok), ("err", ours.err)]
-        )
-        for (_, t), (_, wt) in zip(our_cases, their_cases, strict=True):
+    elif isinstance(ours, (VariantType, Result)):
+        their_cases = theirs.cases if isinstance(ours, VariantType) else theirs._cases()
+        for (_, t), (_, wt) in zip(ours.cases, their_cases, strict=True):
             if t is not None:
                 yield from _walk_pairs(t, wt)
 
@@ -504,7 +502,7 @@ def test_tagging_rule_matches_wasmtime_py(alltypes_wasm, engine, api):
     component = wc.Component.from_file(engine, alltypes_wasm)
     echo = component.type.exports(engine)["sandlink:alltypes/echo@0.1.0"].ty.exports(engine)
     checked = {True: 0, False: 0}
-    for fn in api.schema.exports:
+    for fn in host(api).exports:
         if fn.interface is None:
             continue
         fty = echo[fn.wit_name].ty
@@ -513,21 +511,21 @@ def test_tagging_rule_matches_wasmtime_py(alltypes_wasm, engine, api):
             pairs.append((fn.result, fty.result))
         for ours, theirs in pairs:
             for o, t in _walk_pairs(ours, theirs):
-                if isinstance(o, (s.Variant, s.Option, s.Result)):
+                if isinstance(o, (VariantType, Option, Result)):
                     assert _tagged(o) == t._tagged(), (fn.name, o)
                     checked[_tagged(o)] += 1
     assert checked[True] and checked[False]  # both conventions are exercised
 
 
 def test_walkers_by_hand():
-    opt = s.Option(s.Prim("u8"))
+    opt = Option(PRIMITIVE_TYPES["u8"])
     assert to_wasmtime(opt, None, "x") is None and to_wasmtime(opt, 3, "x") == 3
-    res = s.Result(None, None)  # both cases lack a payload: tagged
+    res = Result(None, None)  # both cases lack a payload: tagged
     raw = to_wasmtime(res, Err(), "x")
     assert isinstance(raw, wc.Variant) and raw.tag == "err"
     assert from_wasmtime(res, wc.Variant("ok")) == Ok()
     # option<result>: the `none` case and `ok` (no payload) both count as `object`: tagged
-    opt_res = s.Option(s.Result(None, s.Prim("string")))
+    opt_res = Option(Result(None, PRIMITIVE_TYPES["string"]))
     assert to_wasmtime(opt_res, None, "x") == wc.Variant("none")
     assert from_wasmtime(opt_res, wc.Variant("some", None)) == Ok()
     assert from_wasmtime(opt_res, wc.Variant("some", "e")) == Err("e")
@@ -535,7 +533,7 @@ def test_walkers_by_hand():
 
 def test_untagged_case_wasmtime_cannot_express_is_reported():
     # bool is an int to isinstance(): wasmtime-py would lower `b(True)` as case `a`.
-    v = s.Variant("v", (("a", s.Prim("u32")), ("b", s.Prim("bool"))))
+    v = VariantType((("a", PRIMITIVE_TYPES["u32"]), ("b", PRIMITIVE_TYPES["bool"])), "v")
     assert not _tagged(v)
     assert to_wasmtime(v, Variant("a", 1), "x") == 1
     with pytest.raises(UnsupportedTypeError, match="x"):

@@ -1,4 +1,4 @@
-"""Resources through the oracle: the kernels component's `buffer`, via `ComponentApiInstance`."""
+"""Resources through the oracle: the kernels component's `buffer`, and a hand-written one."""
 
 from __future__ import annotations
 
@@ -8,34 +8,31 @@ import inspect
 import pytest
 
 import sandlink
+from conftest import host, load_oracle
 from sandlink._artifacts import COMPONENT, artifact_path
 from sandlink.host._limits import Limits
-from sandlink.host._oracle import ComponentApiInstance, ResourceObject
+from sandlink.host._oracle import ResourceObject
 
 KEY = 0x37FA213D
 MiB = 1024 * 1024
 
 
-def make(limits: Limits | None = None) -> ComponentApiInstance:
+def make(limits: Limits | None = None):
     lines: list[str] = []
-    kwargs = {} if limits is None else {"limits": limits}
-    return ComponentApiInstance(
-        artifact_path(COMPONENT), {"host": {"print": lines.append}}, **kwargs
-    )
+    return load_oracle(artifact_path(COMPONENT), {"host": {"print": lines.append}}, limits=limits)
 
 
 @pytest.fixture
-def api() -> ComponentApiInstance:
+def api():
     return make()
 
 
 def test_buffer_is_a_class_named_buffer(api):
     assert isinstance(api.Buffer, type) and issubclass(api.Buffer, ResourceObject)
     assert api.Buffer.__name__ == "Buffer"
-    (resource,) = api.schema.resources.values()
-    assert resource.cls is api.Buffer
-    assert list(inspect.signature(api.Buffer).parameters) == ["len"]
-    assert list(inspect.signature(api.Buffer.read).parameters) == ["self", "start", "len"]
+    assert api.Buffer._resource.cls is api.Buffer
+    assert list(inspect.signature(api.Buffer).parameters) == ["len_"]
+    assert list(inspect.signature(api.Buffer.read).parameters) == ["self", "start", "len_"]
     # Resource functions are methods of the class, not attributes of the instance.
     for name in ("buffer", "len", "address", "read", "write", "mask"):
         assert not hasattr(api, name)
@@ -45,7 +42,7 @@ def test_buffer_is_a_class_named_buffer(api):
 def test_create_len_read_write_mask_round_trip(api):
     buf = api.Buffer(16)
     assert isinstance(buf, api.Buffer) and not buf.closed
-    assert buf.len() == 16
+    assert buf.len_() == 16
     assert buf.read(0, 16) == bytes(16)
     assert isinstance(buf.address(), int)
     buf.write(0, b"Hello")
@@ -53,7 +50,7 @@ def test_create_len_read_write_mask_round_trip(api):
     buf.mask(0, 5, KEY, 0)
     assert buf.read(0, 5).hex() == "7f9f4d5158"
     assert buf.read(0, 5) == api.ws_mask(b"Hello", KEY, 0)
-    buf.mask(start=0, len=5, key=KEY, offset=0)  # masking is its own inverse
+    buf.mask(start=0, len_=5, key=KEY, offset=0)  # masking is its own inverse
     assert buf.read(0, 5) == b"Hello"
     assert "open" in repr(buf)
     buf.close()
@@ -75,7 +72,7 @@ def test_reading_past_the_end_traps_and_makes_the_old_buffer_stale(api):
         old.read(2, 10)
     assert old.closed
     with pytest.raises(sandlink.StaleResourceError, match=r"Buffer.*trap"):
-        old.len()
+        old.len_()
     with pytest.raises(sandlink.StaleResourceError):
         old.write(0, b"x")
     old.close()  # a no-op: its instance is gone
@@ -93,7 +90,7 @@ def test_close_then_use_is_stale(api):
     with pytest.raises(sandlink.StaleResourceError, match=r"Buffer.*closed"):
         buf.read(0, 1)
     assert "closed" in repr(buf)
-    assert api.Buffer(4).len() == 4  # the instance itself is fine
+    assert api.Buffer(4).len_() == 4  # the instance itself is fine
 
 
 def test_context_manager_closes(api):
@@ -102,17 +99,17 @@ def test_context_manager_closes(api):
         assert buf.read(0, 8) == b"12345678"
     assert buf.closed
     with pytest.raises(sandlink.StaleResourceError):
-        buf.len()
+        buf.len_()
 
 
 def test_a_non_buffer_where_a_buffer_is_expected_is_a_type_error(api):
     with pytest.raises(TypeError, match=r"self must be a Buffer"):
-        api.Buffer.len(42)
+        api.Buffer.len_(42)
     other = make()  # another instance's Buffer is another class
     foreign = other.Buffer(4)
     with pytest.raises(TypeError, match=r"self must be a Buffer"):
         api.Buffer.read(foreign, 0, 1)
-    assert foreign.len() == 4
+    assert foreign.len_() == 4
 
 
 def test_wrong_arguments_are_rejected_before_the_call(api):
@@ -121,7 +118,7 @@ def test_wrong_arguments_are_rejected_before_the_call(api):
         buf.read(0)
     with pytest.raises(OverflowError):
         buf.read(-1, 1)
-    assert buf.len() == 4
+    assert buf.len_() == 4
 
 
 def test_buffers_cannot_be_copied(api):
@@ -143,7 +140,7 @@ def test_many_create_close_cycles_do_not_leak():
         buf.write(64 * 1024 - 1, b"x")
         buf.close()
     with api.Buffer(4) as buf:
-        assert buf.len() == 4
+        assert buf.len_() == 4
 
 
 def test_leaking_buffers_does_hit_the_memory_limit():
@@ -154,7 +151,7 @@ def test_leaking_buffers_does_hit_the_memory_limit():
         for _ in range(2000):
             kept.append(api.Buffer(64 * 1024))
     assert all(buf.closed for buf in kept)  # lost with the trapped instance
-    assert api.Buffer(4).len() == 4
+    assert api.Buffer(4).len_() == 4
 
 
 def test_garbage_collected_buffers_are_dropped_at_the_next_call():
@@ -163,8 +160,8 @@ def test_garbage_collected_buffers_are_dropped_at_the_next_call():
         api.Buffer(64 * 1024)  # never closed: dropped once collected
     gc.collect()
     buf = api.Buffer(4)  # drops the last collected one first
-    assert buf.len() == 4
-    assert not api._orphans
+    assert buf.len_() == 4
+    assert not host(api)._orphans
 
 
 # A component whose resource `thing` (rep: the u32 it was made with) has an own<thing> static
@@ -213,8 +210,8 @@ THING_WAT = """
 
 
 @pytest.fixture
-def things() -> ComponentApiInstance:
-    return ComponentApiInstance(THING_WAT.encode())
+def things():
+    return load_oracle(THING_WAT.encode())
 
 
 def test_an_own_parameter_gives_the_object_away(things):
@@ -222,7 +219,7 @@ def test_an_own_parameter_gives_the_object_away(things):
     assert thing.get() == 7
     assert things.Thing.consume(thing) == 7
     assert thing.closed
-    with pytest.raises(sandlink.StaleResourceError, match=r"Thing.*ownership.*consume"):
+    with pytest.raises(sandlink.StaleResourceError, match=r"Thing.*given to the guest"):
         thing.get()
     thing.close()  # a no-op: the guest owns (and dropped) it
 

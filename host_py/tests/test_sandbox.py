@@ -12,6 +12,7 @@ import time
 import pytest
 
 import sandlink
+from conftest import host
 from sandlink import Limits
 
 MiB = 1 << 20
@@ -133,7 +134,7 @@ def test_limits_are_validated():
             Limits(**bad)
     with pytest.raises(TypeError, match="limits"):
         sandlink.load(limits={"memory": 1})
-    assert Limits.none() == Limits(memory=None, timeout=None, fuel=None)
+    assert Limits.none() == Limits(memory=None, timeout=None, fuel=None, handles=None)
 
 
 def test_one_daemon_ticker_per_engine(faults_wasm):
@@ -141,7 +142,7 @@ def test_one_daemon_ticker_per_engine(faults_wasm):
     b = load_faults(faults_wasm, limits=Limits(timeout=2.0))
     a.double(1)
     b.double(1)
-    assert a.engine_handle is b.engine_handle and a.engine_handle.ticking
+    assert host(a).engine_handle is host(b).engine_handle and host(a).engine_handle.ticking
     tickers = [t for t in threading.enumerate() if t.name == "sandlink-epoch"]
     assert all(t.daemon for t in tickers)
     assert len(tickers) == len({id(t) for t in tickers})
@@ -178,7 +179,7 @@ CACHE_PROBE = textwrap.dedent(
     import sys, sandlink
     k = sandlink.load(cache_dir=sys.argv[1])
     assert k.add(2, 3) == 5
-    cache = k.component.cache
+    cache = k.component.__sandlink__.cache
     print(",".join(sorted(cache.hits)) + "|" + ",".join(sorted(cache.misses)))
     """
 )
@@ -198,10 +199,11 @@ def probe_cache(directory) -> tuple[str, str]:
 
 def test_a_second_process_loads_from_the_cache(tmp_path):
     cache = tmp_path / "cache"
-    assert probe_cache(cache) == ("", "module,schema")
-    assert probe_cache(cache) == ("module,schema", "")
+    everything = "module,module,module,valid"  # its three core modules, and its validation
+    assert probe_cache(cache) == ("", everything)
+    assert probe_cache(cache) == (everything, "")
     entries = sorted(p.name.split("-")[0] for p in cache.iterdir())
-    assert entries == ["module", "schema"]
+    assert entries == ["module", "module", "module", "valid"]
     assert cache.stat().st_mode & 0o777 == 0o700  # private: wasmtime runs what it loads
 
 
@@ -211,8 +213,9 @@ def test_a_corrupt_cache_entry_is_rebuilt(tmp_path):
         data = bytearray(entry.read_bytes())
         data[len(data) // 2] ^= 0xFF
         entry.write_bytes(bytes(data))
-    assert probe_cache(tmp_path) == ("", "module,schema")
-    assert probe_cache(tmp_path) == ("module,schema", "")
+    everything = "module,module,module,valid"
+    assert probe_cache(tmp_path) == ("", everything)
+    assert probe_cache(tmp_path) == (everything, "")
 
 
 def test_the_default_cache_is_per_user_not_the_working_directory(monkeypatch, tmp_path):

@@ -28,6 +28,17 @@ from ._errors import (
 from ._limits import Limits
 from ._values import Err, Ok, Variant
 
+
+def memory_view(resource: Any, address: int, length: int) -> memoryview:
+    """A writable view of `length` bytes at `address` in the linear memory of the instance
+    that holds `resource` (an exported resource object of the fast host): for resources
+    that hand out where their bytes are. The view keeps that memory alive; it is only as
+    trustworthy as the guest that gave the address."""
+    from ._fast import memory_view as view
+
+    return view(resource, address, length)
+
+
 __all__ = [
     "Err",
     "GuestTrap",
@@ -42,6 +53,7 @@ __all__ = [
     "UnsupportedTypeError",
     "Variant",
     "load_component",
+    "memory_view",
 ]
 
 Imports = Mapping[str, Mapping[str, Callable[..., Any]]]
@@ -65,18 +77,22 @@ def load_component(
     compiled artifacts are kept (default: per user; False: none).
     """
     limits = Limits() if limits is None else limits
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        wasm, label = bytes(path), f"<{len(path)} bytes>"
+    else:
+        with open(path, "rb") as f:
+            wasm = f.read()
+        label = os.fspath(path)
     if backend == "wasm":
         from ._cache import Cache, default_dir
-        from ._fast import WasmComponent
+        from ._fast import FastHost
 
         directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
-        return WasmComponent(
-            path, imports=imports, classes=classes, limits=limits, cache=Cache(directory)
-        )
+        return FastHost(wasm, label, imports, classes, limits, Cache(directory)).component
     if backend == "component":
-        from ._oracle import ComponentApiInstance
+        from ._oracle import OracleHost
 
-        return ComponentApiInstance(
-            path, imports=imports, classes=dict(classes or {}), limits=limits
-        )
+        return OracleHost(wasm, label, imports, classes, limits).component
     raise ValueError(f"backend must be 'wasm' or 'component', not {backend!r}")

@@ -44,22 +44,30 @@ def utf8(name: str, value: str) -> bytes:
         ) from None
 
 
-def check_buffer(name: str, value: object) -> memoryview:
-    """A read-only byte view of a bytes-like `value` (bytes, bytearray, memoryview, array...)."""
+def _view(name: str, value: object) -> memoryview:
     if isinstance(value, str):
         raise TypeError(f"{name} must be a bytes-like object, not str")
     try:
-        view = memoryview(value)  # type: ignore[arg-type]
+        return memoryview(value)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{name} must be a bytes-like object, not {type(value).__name__}") from None
+
+
+def check_buffer(name: str, value: object) -> memoryview:
+    """A flat byte view of any bytes-like `value` (bytes, bytearray, memoryview, array...);
+    a strided one (`memoryview(b)[::2]`) is copied into a contiguous one."""
+    view = _view(name, value)
     if not view.c_contiguous:
-        raise TypeError(f"{name} must be a contiguous buffer")
+        return memoryview(view.tobytes())
     return view.cast("B") if view.format != "B" or view.ndim != 1 else view
 
 
 def writable_buffer(name: str, value: object) -> memoryview:
-    """A writable byte view of `value` (bytearray, writable memoryview...), or TypeError."""
-    view = check_buffer(name, value)
+    """A writable flat byte view of `value` (bytearray, writable memoryview...), or TypeError."""
+    view = _view(name, value)
+    if not view.c_contiguous:
+        raise TypeError(f"{name} must be a contiguous buffer to be written in place")
+    view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
     if view.readonly:
         raise TypeError(f"{name} must be a writable buffer (e.g. bytearray), not read-only")
     return view

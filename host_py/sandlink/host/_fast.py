@@ -1,259 +1,399 @@
-"""The fast host: a component called through its main core module with raw wasmtime calls.
+"""The fast host: a component run the way its own structure says, called with raw calls.
 
-The component stays the artifact and WIT the contract: the core modules are read out of
-the component binary, the main one (it exports `memory` and `cabi_realloc`) is
-instantiated with a core `Linker`, and every export's calling convention is compiled
-from the component's own type information (`_schema` + `_canonical`).
+The component stays the artifact and WIT the contract. At load, `_structure` reads the
+component binary into its instantiation graph; every core module is compiled (or taken
+from the cache); every core function the host will call or define raw is checked against
+the type the canonical ABI gives it; and every export and import is compiled to Python
+from its WIT types (`_codegen`). Nothing is called raw whose type was not checked.
 
-Each thread gets its own Store and instance (a `_Session`); Engine, compiled module and
-linker are shared. A trap discards the thread's session; the next call makes a new one.
+Each thread gets its own `Session`: a Store, the core instances the graph describes,
+the host functions of its imports (which find their session from the store that calls
+them), a handle table per resource type, and the ABI contexts (memory + realloc) its
+functions use. A trap discards the thread's session; the next call makes a new one.
 """
 
 from __future__ import annotations
 
 import ctypes
-import marshal
-import os
+import itertools
 import struct
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import wasmtime
 
 from . import _ffi as ffi
-from . import _resources as resource
-from . import _schema as t
-from ._binary import core_modules
+from . import _interrupts as interrupts
 from ._cache import Cache, sha256
-from ._canonical import (
-    MAX_FLAT_PARAMS,
-    MAX_FLAT_RESULTS,
-    Emitter,
-    OutOfView,
-    alignment,
-    cases,
-    flatten,
-    size,
-)
-from ._checks import check_buffer, check_int
+from ._codegen import Emitter, Plan, export_source, import_source
 from ._engine import engine_for
-from ._errors import (
-    GuestTrap,
-    MemoryLimitExceeded,
-    SandlinkError,
-    UnsupportedTypeError,
+from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError, Timeout
+from ._exports import Component, expose
+from ._limits import Limits
+from ._resources import HELPERS as RESOURCE_HELPERS
+from ._resources import GuestResource, HandleTable
+from ._runtime import OutOfView
+from ._structure import (
+    CoreRef,
+    CoreType,
+    Function,
+    ModuleInfo,
+    assign_record_classes,
+    class_name,
+    read_structure,
+    resolve_imports,
 )
-from ._limits import DEFAULT, Limits
+from ._types import ResourceType
 
-# What lifting raises when the guest points past the host's view of its memory (the view
-# may be stale: memory can grow during the call), or hands back text that is not UTF-8.
-LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError)
-_SIZES = [ctypes.c_size_t(n) for n in range(MAX_FLAT_PARAMS + 2)]
+_SESSIONS: dict[int, Session] = {}  # by id: what raw callbacks get as their `env`
+_session_ids = itertools.count(1)
+_SIZES = [ctypes.c_size_t(n) for n in range(40)]
+_RAW_SLOT = ctypes.c_uint64 * 2
+_LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError, IndexError)
+_CORE_VALTYPES = {
+    "i32": wasmtime.ValType.i32,
+    "i64": wasmtime.ValType.i64,
+    "f32": wasmtime.ValType.f32,
+    "f64": wasmtime.ValType.f64,
+}
 
 
-class _Session:
-    """One thread's Store and instance, and the raw-call buffers that go with them.
+def _core_type(ty: Any) -> CoreType:
+    if isinstance(ty, wasmtime.FuncType):
+        return CoreType("func", tuple(map(str, ty.params)), tuple(map(str, ty.results)))
+    if isinstance(ty, wasmtime.MemoryType):
+        return CoreType("memory", memory64=ty.is_64)
+    if isinstance(ty, wasmtime.TableType):
+        return CoreType("table")
+    if isinstance(ty, wasmtime.GlobalType):
+        return CoreType("global")
+    return CoreType(type(ty).__name__)
 
-    Every raw call uses prebuilt ctypes objects (`c*` attributes) for its arguments.
-    The trap pointer of a call lands in the slot just past its arguments, so a failed
-    call is seen with one memoryview read.
-    """
 
-    __slots__ = (
-        "__weakref__",
-        "_alloc_slots",
-        "_buffers",
-        "_deadline",
-        "_keep",
-        "base",
-        "calloc",
-        "calls",
-        "cctx",
-        "cfn",
-        "crealloc",
-        "csa",
-        "cta",
-        "handles",
-        "host",
-        "m",
-        "mem",
-        "next_handle",
-        "orphans",
-        "pending",
-        "retired",
-        "size",
-        "slots",
-        "store",
-        "thread",
-        "timed_out",
-        "trap_slot",
-        "watched",
-        "watched_since",
+def _module_info(module: wasmtime.Module) -> ModuleInfo:
+    return ModuleInfo(
+        tuple((i.module, i.name or "", _core_type(i.type)) for i in module.imports),
+        {e.name: _core_type(e.type) for e in module.exports},
     )
 
-    def __init__(self, host: WasmComponent) -> None:
-        self.host = host
-        self.pending: BaseException | None = None
-        self.retired = False
-        self.thread = threading.current_thread()
-        self.handles: dict[int, int] = {}  # the canonical ABI handle table: handle -> rep
-        self.next_handle = 1
-        self.orphans: list[tuple[int, int]] = []  # (destructor, rep) of collected resources
-        self.store = wasmtime.Store(host.engine)
-        self.cctx = ctypes.c_void_p(ffi.store_context(self.store))
-        limits = host.limits
-        if limits.memory is not None:
-            self.store.set_limits(memory_size=limits.memory)
-        self.calls = self.watched = 0
-        self.watched_since = 0.0
-        self.timed_out = False
-        self._deadline = None
-        if limits.timeout is not None:
-            # Through a weak reference: a callback holding the session would keep every
-            # retired Store (and its memory) alive until a garbage collection.
-            self._deadline = ffi.DeadlineCallback(_deadline_callback(weakref.ref(self)))
-            ffi.on_epoch_deadline(self.store, self._deadline)
-            self.store.set_epoch_deadline(1)
-            host.engine_handle.start_ticker()
-        if limits.fuel is not None:
-            self.store.set_fuel(limits.fuel)  # for instantiation; each call refuels
-        exports = host.linker.instantiate(self.store, host.module).exports(self.store)
-        memory = exports["memory"]
-        if not isinstance(memory, wasmtime.Memory):
-            raise SandlinkError("the main core module's `memory` export is not a memory")
-        funcs = [exports[name] for name in host.core_exports]
-        realloc = exports["cabi_realloc"]
-        self._keep = (funcs, realloc, memory)  # they own the structs the raw calls point at
-        self.cfn = [ctypes.c_void_p(ffi.func_address(f)) for f in funcs]
-        self.crealloc = ctypes.c_void_p(ffi.func_address(realloc))
-        self.mem = ffi.memory_address(memory)
 
-        self.trap_slot = 2 * host.slot_count
-        call_buffer = (ctypes.c_uint64 * (self.trap_slot + 2))()
-        alloc_buffer = (ctypes.c_uint64 * 10)()  # 4 args / 1 result, then the trap slot
-        self._buffers = (call_buffer, alloc_buffer)
-        self.slots = memoryview(call_buffer).cast("B").cast("Q")
-        self._alloc_slots = memoryview(alloc_buffer).cast("B").cast("Q")
-        self.csa = ctypes.c_void_p(ctypes.addressof(call_buffer))
-        self.cta = ctypes.c_void_p(ctypes.addressof(call_buffer) + 8 * self.trap_slot)
-        self.calloc = (
-            ctypes.c_void_p(ctypes.addressof(alloc_buffer)),
-            ctypes.c_void_p(ctypes.addressof(alloc_buffer) + 64),
-        )
-        self.size = -1
-        self.m = memoryview(b"")
-        self.sync(self.cctx)
+def _func_type(ty: CoreType) -> wasmtime.FuncType:
+    return wasmtime.FuncType(
+        [_CORE_VALTYPES[t]() for t in ty.params], [_CORE_VALTYPES[t]() for t in ty.results]
+    )
 
-    def _on_deadline(self, delta: Any, kind: Any) -> int:
-        """At each epoch tick while guest code runs: stop the call once it is over time.
 
-        `calls` changes with every call, so the first tick a call sees starts its clock.
-        """
-        now = time.monotonic()
-        if self.calls != self.watched:
-            self.watched, self.watched_since = self.calls, now
-        elif now - self.watched_since >= self.host.limits.timeout:  # type: ignore[operator]
-            self.timed_out = True
-            return ffi.error_new(b"sandlink: call timed out")
+# -- raw callbacks: each starts with `try:` (see _interrupts) and never lets anything escape
+
+
+def _trap_from(session: Session | None, exc: BaseException, what: str) -> int:
+    """The trap a raw host function returns for `exc`, kept to be raised by the call."""
+    try:
+        if session is not None and session.pending is None:
+            session.pending = exc
+        return ffi.new_trap(f"sandlink: {what} failed ({type(exc).__name__})")
+    except BaseException:
+        return ffi.new_trap("sandlink: a host function failed")
+
+
+@interrupts.callback_entry
+def _on_deadline(context: int, env: int, delta: Any, kind: Any, _s: Session | None = None) -> int:
+    try:
+        _s = _SESSIONS[env]
+        if interrupts.DEFERRED:
+            interrupts.raise_deferred()
+        timeout = _s.timeout
+        if timeout is not None:
+            now = time.monotonic()
+            if _s.calls != _s.watched:  # the first tick of a call starts its clock
+                _s.watched, _s.watched_since = _s.calls, now
+            elif now - _s.watched_since >= timeout:
+                _s.timed_out = True
+                return ffi.error_new(b"sandlink: call timed out")
         delta[0] = 1
         kind[0] = ffi.DEADLINE_CONTINUE
         return 0
+    except BaseException as exc:
+        try:
+            if _s is not None and _s.pending is None:
+                _s.pending = exc
+            return ffi.error_new(b"sandlink: interrupted")
+        except BaseException:
+            return ffi.error_new(b"sandlink: interrupted")
 
-    def sync(self, ctx: ctypes.c_void_p | int) -> None:
-        """Refresh the memory view to the memory's current length (it never moves)."""
-        size = ffi.memory_data_size(ctx, self.mem)
+
+_DEADLINE = ffi.DeadlineCallback(_on_deadline)
+
+
+def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]:
+    """The raw host function for `resource.new`, `resource.rep` or `resource.drop`."""
+
+    @interrupts.callback_entry
+    def intrinsic(env: int, caller: int, raw: int, n: int, _s: Session | None = None) -> int:
+        try:
+            _s = _SESSIONS[env]
+            if interrupts.DEFERRED:
+                interrupts.raise_deferred()
+            slot = _RAW_SLOT.from_address(raw)
+            value = slot[0] & 0xFFFFFFFF
+            table = _s.tables[resource]
+            if kind == "new":
+                slot[0] = table.add(value)
+            elif kind == "rep":
+                slot[0] = table.get(value)
+            else:
+                rep = table.remove(value)
+                if dtor is not None:  # nested in the guest's call: no new clock
+                    _s.call_raw(dtor, (rep,), ctypes.c_void_p(ffi.caller_context(caller)))
+            return 0
+        except BaseException as exc:
+            return _trap_from(_s, exc, f"resource.{kind}")
+
+    return intrinsic
+
+
+# -- sessions
+
+
+class Abi:
+    """One memory and its realloc, as one session sees them (a canonical ABI context)."""
+
+    __slots__ = ("_alloc", "_alloc_slots", "base", "m", "memory", "realloc", "session", "size")
+
+    def __init__(self, session: Session, memory: wasmtime.Memory | None, realloc: int | None):
+        self.session = session
+        self.memory = None if memory is None else ffi.memory_address(memory)
+        self.realloc = None if realloc is None else session.funcs[realloc]
+        buffer = (ctypes.c_uint64 * 10)()  # 4 args / 1 result, then the trap slot
+        self._alloc_slots = memoryview(buffer).cast("B").cast("Q")
+        self._alloc = (
+            buffer,
+            ctypes.c_void_p(ctypes.addressof(buffer)),
+            ctypes.c_void_p(ctypes.addressof(buffer) + 64),
+        )
+        self.size = -1
+        self.base = 0
+        self.m = memoryview(b"")
+        if self.memory is not None:
+            self.sync(session.ctx)
+
+    def sync(self, ctx: Any) -> None:
+        """Refresh the view to the memory's current length (it never moves)."""
+        if self.memory is None:
+            return
+        size = ffi.memory_data_size(ctx, self.memory)
         if size != self.size:
-            self.base = ffi.memory_data(ctx, self.mem)
+            self.base = ffi.memory_data(ctx, self.memory)
             self.m = memoryview((ctypes.c_ubyte * size).from_address(self.base)).cast("B")
             self.size = size
 
-    def alloc(self, ctx: ctypes.c_void_p, size: int, align: int) -> int:
+    def alloc(self, ctx: Any, size: int, align: int) -> int:
         """`cabi_realloc(0, 0, align, size)`; the view covers the new block on return."""
-        cap = self.host.limits.memory
-        if cap is not None and size > cap:
-            self.host.retire(self)
-            raise MemoryLimitExceeded(f"{size} bytes do not fit in the {cap}-byte memory limit")
+        if self.realloc is None:
+            raise SandlinkError("this function has no realloc option, so it cannot allocate")
         slots = self._alloc_slots
-        slots[0] = 0
-        slots[2] = 0
-        slots[4] = align
-        slots[6] = size
-        args, trap = self.calloc
-        error = ffi.func_call_unchecked(ctx, self.crealloc, args, _SIZES[4], trap)
+        slots[0], slots[2], slots[4], slots[6] = 0, 0, align, size
+        _, args, trap = self._alloc
+        error = ffi.func_call_unchecked(ctx, self.realloc, args, _SIZES[4], trap)
         if error is not None or slots[8]:
-            self.fail(error, 8, slots)
+            self.session.fail(error, slots, 8)
         ptr = slots[0] & 0xFFFFFFFF
+        if ptr & (align - 1):
+            self.session.fail(None, why=f"realloc returned {ptr:#x}, not aligned to {align}")
         if ptr + size > self.size:
             self.sync(ctx)
             if ptr + size > self.size:
-                self.fail(None, 8, slots, "cabi_realloc returned a block outside memory")
+                self.session.fail(None, why="realloc returned a block outside memory")
         return ptr
 
-    def pin_view(self, address: int, length: int) -> memoryview:
-        """A writable view of guest memory that keeps this Store (so the memory) alive.
+    def check_range(self, ctx: Any, ptr: int, size: int, align: int) -> None:
+        """A return area the guest passed: aligned and inside memory, or a trap."""
+        if ptr & (align - 1):
+            raise GuestTrap(f"guest return area {ptr:#x} is not aligned to {align} bytes")
+        if ptr + size > self.size:
+            self.sync(ctx)
+            if ptr + size > self.size:
+                raise GuestTrap(f"guest return area {ptr:#x}+{size} is outside its memory")
+
+    def pin(self, address: int, length: int) -> memoryview:
+        """A writable view of guest memory that keeps its Store (so the memory) alive.
 
         Memory never moves, so the view stays valid as the guest grows its memory; holding
         the session means it can never point at freed memory, even after a trap.
         """
         if address + length > self.size:
-            self.sync(self.cctx)
+            self.sync(self.session.ctx)
             if address + length > self.size:
                 raise GuestTrap(f"guest range {address}+{length} is outside its memory")
         array = (ctypes.c_ubyte * length).from_address(self.base + address)
-        array.keep_alive = self  # type: ignore[attr-defined]
+        array.keep_alive = self.session  # type: ignore[attr-defined]
         return memoryview(array).cast("B")
 
-    def new_handle(self, rep: int) -> int:
-        handle = self.next_handle
-        self.next_handle += 1
-        self.handles[handle] = rep
-        return handle
 
-    def drop_orphans(self) -> None:
-        """Run the destructors of resources that were garbage-collected unclosed."""
-        while self.orphans:
-            dtor, rep = self.orphans.pop()
-            self.call_core(dtor, rep)
+class Session:
+    """One thread's Store and instance, and the raw-call buffers that go with them."""
 
-    def call_core(self, index: int, *args: int, ctx: Any = None) -> int:
-        """Call core export `index` with i32 arguments; return its first result slot.
+    __slots__ = (
+        "__weakref__",
+        "_buffer",
+        "_keep",
+        "abi",
+        "call_args",
+        "call_trap",
+        "calls",
+        "ctx",
+        "funcs",
+        "host",
+        "id",
+        "in_host",
+        "instances",
+        "orphans",
+        "pending",
+        "retired",
+        "slots",
+        "store",
+        "tables",
+        "thread",
+        "timed_out",
+        "timeout",
+        "trap_slot",
+        "watched",
+        "watched_since",
+    )
 
-        For the odd call (destructors), not the hot path: it makes its own buffer.
-        """
-        trap_slot = 2 * max(len(args), 1)
-        buffer = (ctypes.c_uint64 * (trap_slot + 2))(*(v for a in args for v in (a, 0)))
-        address = ctypes.addressof(buffer)
-        error = ffi.func_call_unchecked(
-            ctx or self.cctx,
-            self.cfn[index],
-            ctypes.c_void_p(address),
-            _SIZES[max(len(args), 1)],
-            ctypes.c_void_p(address + 8 * trap_slot),
-        )
-        if error is not None or buffer[trap_slot]:
-            self.fail(error, trap_slot, buffer)
-        return buffer[0]
-
-    def lift_again(self, lift: Callable[..., Any], *args: Any) -> Any:
-        """Lift after refreshing the view (memory grew during the call), or fail for good."""
-        self.sync(self.cctx)
+    def __init__(self, host: FastHost) -> None:
+        self.host = host
+        self.id = next(_session_ids)
+        self.thread = threading.current_thread()
+        self.pending: BaseException | None = None
+        self.retired = False
+        self.in_host = 0  # host callbacks running on this session (the guest is active)
+        self.orphans: list[tuple[int, int]] = []  # (destructor, rep) of collected resources
+        self.calls = self.watched = 0
+        self.watched_since = 0.0
+        self.timed_out = False
+        limits = host.limits
+        self.timeout = limits.timeout
+        self.tables = [HandleTable(r.describe(), limits.handles) for r in host.structure.resources]
+        self.store = store = wasmtime.Store(host.engine)
+        self.ctx = ctypes.c_void_p(ffi.store_context(store))
+        if limits.memory is not None:
+            store.set_limits(memory_size=limits.memory)
+        self.trap_slot = 2 * host.slot_count
+        self._buffer = (ctypes.c_uint64 * (self.trap_slot + 2))()
+        self.slots = memoryview(self._buffer).cast("B").cast("Q")
+        self.call_args = ctypes.c_void_p(ctypes.addressof(self._buffer))
+        self.call_trap = ctypes.c_void_p(ctypes.addressof(self._buffer) + 8 * self.trap_slot)
+        self.instances: list[wasmtime.Instance] = []
+        self.funcs: list[ctypes.c_void_p | None] = [None] * len(host.raw_refs)
+        self.abi: list[Abi | None] = [None] * len(host.abi_keys)
+        self._keep: list[Any] = []  # the wasmtime objects whose structs raw calls point at
+        _SESSIONS[self.id] = self
         try:
-            return lift(self, self.m, *args)
-        except UnicodeDecodeError:
-            self.host.retire(self)
-            raise GuestTrap("guest returned a string that is not valid UTF-8") from None
-        except (OutOfView, struct.error):
-            self.host.retire(self)
-            raise GuestTrap("guest result points outside its memory") from None
+            ffi.on_epoch_deadline(store, _DEADLINE, self.id)
+            store.set_epoch_deadline(1)
+            host.engine_handle.start_ticker()
+            self._instantiate()
+        except BaseException:
+            self.retire()
+            raise
+
+    def _instantiate(self) -> None:
+        host = self.host
+        if host.limits.fuel is not None:
+            self.store.set_fuel(host.limits.fuel)
+        self.calls += 1  # start functions run under the same clock as a call
+        hosted: dict[CoreRef, wasmtime.Func] = {}
+        for step in host.structure.steps:
+            externs = [self._extern(ref, hosted) for ref in step.imports]
+            try:
+                instance = wasmtime.Instance(self.store, host.modules[step.module], externs)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                raise self._error(exc) from None
+            self.instances.append(instance)
+        for i, ref in enumerate(host.raw_refs):
+            if self.funcs[i] is None:
+                self._raw(i, self._extern(ref, hosted))
+        for i in range(len(self.abi)):
+            self.abi_at(i)
+
+    def _error(self, exc: wasmtime.Trap | wasmtime.WasmtimeError) -> BaseException:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            return pending
+        if isinstance(exc, wasmtime.Trap):
+            code = None if exc.trap_code is None else exc.trap_code.name
+            return self.host.trap_error(str(exc.message), code, self)
+        message = str(exc)
+        if "exceeds memory limits" in message:
+            return MemoryLimitExceeded(f"the component needs more memory than its limit: {message}")
+        return self.host.trap_error(message, None, self)
+
+    def _extern(self, ref: CoreRef, hosted: dict[CoreRef, wasmtime.Func]) -> Any:
+        if ref.kind == "export":
+            return self.instances[ref.index].exports(self.store)[ref.name]
+        func = hosted.get(ref)
+        if func is None:
+            host = self.host
+            if ref.kind == "lower":
+                abi = host.lowered_abi[ref.index]
+                if abi is not None:
+                    self.abi_at(abi)
+            callback, ty = host.callbacks[ref]
+            func = hosted[ref] = ffi.func_new(self.store, ty, callback, self.id)
+            raw = host.raw_index.get(ref)
+            if raw is not None:
+                self._raw(raw, func)
+        return func
+
+    def _raw(self, index: int, func: wasmtime.Func) -> None:
+        self._keep.append(func)
+        self.funcs[index] = ctypes.c_void_p(ffi.func_address(func))
+
+    def abi_at(self, index: int) -> Abi:
+        abi = self.abi[index]
+        if abi is None:
+            memory_ref, realloc_ref = self.host.abi_keys[index]
+            memory = None
+            if memory_ref is not None:
+                memory = self.instances[memory_ref.index].exports(self.store)[memory_ref.name]
+                self._keep.append(memory)
+            realloc = None if realloc_ref is None else self.host.raw_index[realloc_ref]
+            if realloc is not None and self.funcs[realloc] is None:
+                hosted: dict[CoreRef, Any] = {}
+                self._raw(realloc, self._extern(realloc_ref, hosted))  # type: ignore[arg-type]
+            abi = self.abi[index] = Abi(self, memory, realloc)
+        return abi
+
+    def memory_size(self) -> int:
+        """The size of the largest linear memory of this instance (any core module's)."""
+        sizes = [
+            extern.data_len(self.store)
+            for instance in self.instances
+            for extern in instance.exports(self.store).values()
+            if isinstance(extern, wasmtime.Memory)
+        ]
+        return max(sizes, default=0)
+
+    # -- failing
+
+    def retire(self) -> None:
+        """Never use this instance again (its resources go stale with it)."""
+        self.retired = True
+        _SESSIONS.pop(self.id, None)
+        local = self.host.local
+        if getattr(local, "s", None) is self:
+            del local.s
+
+    abandon = retire  # what generated code calls when a call cannot complete
 
     def fail(
-        self, error: int | None, trap_slot: int | None = None, slots: Any = None, why: str = ""
+        self, error: int | None, slots: Any = None, trap_slot: int | None = None, why: str = ""
     ) -> None:
-        """A call trapped or failed: retire this session and raise what happened."""
-        self.host.retire(self)
+        """A raw call failed: retire this session and raise what happened."""
+        self.retire()
         slots = self.slots if slots is None else slots
         trap_slot = self.trap_slot if trap_slot is None else trap_slot
         trap, slots[trap_slot] = slots[trap_slot], 0
@@ -266,158 +406,309 @@ class _Session:
             message, code = why or "guest call failed", None
         if pending is not None:
             raise pending
-        limits = self.host.limits
-        exceeded = limits.exceeded("INTERRUPT" if self.timed_out else code)
-        if exceeded is not None:
-            raise exceeded
-        if limits.memory is not None and self._near_memory_cap(limits.memory):
-            # A wasm allocator cannot say why it aborted: a trap with memory past half the
-            # cap is taken as a failed growth.
-            raise MemoryLimitExceeded(
-                f"guest memory reached {self.size} of its {limits.memory}-byte limit ({message})",
-                code,
-            )
-        raise GuestTrap(message, code)
+        raise self.host.trap_error(message, code, self)
 
-    def _near_memory_cap(self, cap: int) -> bool:
-        self.sync(self.cctx)
-        return self.size * 2 > cap
+    def lift_failed(self, exc: BaseException) -> None:
+        """Lifting a result failed: the guest broke the ABI (or the host ran out of budget)."""
+        self.retire()
+        raise _lift_error(exc) from None
+
+    def lift_result(self, lift: Callable[..., Any], abi: Abi, ptr: int) -> Any:
+        try:
+            return lift(self, abi.m, ptr)
+        except OutOfView:
+            abi.sync(self.ctx)  # memory grew during the call: lift again with a longer view
+            try:
+                return lift(self, abi.m, ptr)
+            except BaseException as exc:
+                self.lift_failed(exc)
+        except BaseException as exc:
+            self.lift_failed(exc)
+
+    def lift_args(self, lift: Callable[..., Any], abi: Abi | None, slots: Any) -> Any:
+        view = _EMPTY if abi is None else abi.m
+        try:
+            return lift(self, view, slots)
+        except OutOfView:
+            if abi is None:
+                raise GuestTrap("guest arguments point outside its memory") from None
+            abi.sync(self.ctx)
+        try:
+            return lift(self, abi.m, slots)
+        except BaseException as exc:
+            raise _lift_error(exc) from None
+
+    # -- entering the guest outside an export call
+
+    def call_raw(self, index: int, args: tuple[int, ...], ctx: Any = None) -> int:
+        """Call raw function `index` with i32 arguments; return its first result slot."""
+        trap_slot = 2 * max(len(args), 1)
+        buffer = (ctypes.c_uint64 * (trap_slot + 2))(*(v for a in args for v in (a, 0)))
+        address = ctypes.addressof(buffer)
+        error = ffi.func_call_unchecked(
+            ctx or self.ctx,
+            self.funcs[index],
+            ctypes.c_void_p(address),
+            _SIZES[max(len(args), 1)],
+            ctypes.c_void_p(address + 8 * trap_slot),
+        )
+        if error is not None or buffer[trap_slot]:
+            self.fail(error, buffer, trap_slot)
+        return buffer[0]
+
+    def enter(self) -> None:
+        """A fresh clock and fuel for an entry into the guest from the host."""
+        self.calls += 1
+        fuel = self.host.limits.fuel
+        if fuel is not None:
+            self.store.set_fuel(fuel)
+
+    def destroy(self, dtor: int, rep: int) -> None:
+        """Run a destructor for the host (close() or a collected object), under the limits."""
+        self.drop_orphans()
+        if not self.retired:
+            self.enter()
+            self.call_raw(dtor, (rep,))
+
+    def drop_orphans(self) -> None:
+        """Run the destructors of resources that were garbage-collected unclosed."""
+        while self.orphans and not self.retired and not self.in_host:
+            dtor, rep = self.orphans.pop()
+            self.enter()
+            self.call_raw(dtor, (rep,))
 
 
-def _deadline_callback(session: weakref.ref[_Session]) -> Callable[..., int]:
-    def on_deadline(context: int, data: int, delta: Any, kind: Any) -> int:
-        alive = session()
-        return 0 if alive is None else alive._on_deadline(delta, kind)
-
-    return on_deadline
+_EMPTY = memoryview(b"")
 
 
-class WasmComponent:
-    """Any component's exports as Python functions, called through the fast host.
+def _lift_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, OutOfView):
+        return GuestTrap("guest data points outside its memory")
+    if isinstance(exc, UnicodeDecodeError):
+        return GuestTrap(f"guest string is not valid {exc.encoding}")
+    if isinstance(exc, (struct.error, IndexError)):
+        return GuestTrap("guest data points outside its memory")
+    return exc
 
-    `imports` maps interface names to {function name: callable} (see
-    `_schema.resolve_imports`); `classes` maps WIT record names to the classes to build.
-    """
+
+# -- helpers of generated code that need the host
+
+
+def _clock(s: Session) -> None:
+    timeout = s.timeout
+    if timeout is None:
+        return
+    now = time.monotonic()
+    if s.calls != s.watched:
+        s.watched, s.watched_since = s.calls, now
+    elif now - s.watched_since >= timeout:
+        s.timed_out = True
+        raise Timeout(f"call took longer than the {timeout} s limit", "INTERRUPT")
+
+
+def _reentered(where: str) -> SandlinkError:
+    return SandlinkError(
+        f"{where} was called from a host callback of the same component on the same thread: "
+        "a component instance cannot be re-entered while it runs"
+    )
+
+
+def _too_big(need: int, cap: int) -> MemoryLimitExceeded:
+    return MemoryLimitExceeded(
+        f"{need} bytes of arguments do not fit in the {cap}-byte memory limit"
+    )
+
+
+class FastHost:
+    """A component loaded on the fast host: the state behind its exports."""
+
+    backend = "wasm"
 
     def __init__(
         self,
-        source: str | os.PathLike | bytes,
-        imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None,
-        classes: Mapping[str, type] | None = None,
-        limits: Limits = DEFAULT,
-        cache: Cache | None = None,
+        wasm: bytes,
+        label: str,
+        imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None,
+        classes: Mapping[str, type] | None,
+        limits: Limits,
+        cache: Cache,
     ) -> None:
-        if isinstance(source, bytes):
-            wasm = source
-        else:
-            with open(source, "rb") as f:
-                wasm = f.read()
-        if not isinstance(limits, Limits):
-            raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
+        self.label = label
         self.limits = limits
-        self.engine_handle = engine_for(limits.timeout is not None, limits.fuel is not None)
-        self.engine = engine = self.engine_handle.engine
-        self.cache = cache or Cache(None)
+        self.engine_handle = engine_for(limits.fuel is not None)
+        self.engine = self.engine_handle.engine
+        self.local = threading.local()
+        self.cache = cache
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
-        wire = self.cache.load(
-            "schema",
-            digest,
-            key,
-            lambda: _reflect(engine, wasm),
-            marshal.dumps,  # the wire form is plain dicts, lists and strings
-            marshal.loads,
+        cache.load("valid", digest, key, lambda: self._validate(wasm), bytes, bytes)
+        self.modules: list[wasmtime.Module] = []
+        self.structure = structure = read_structure(
+            wasm, lambda raw: self._compile(raw, cache, key)
         )
-        self.schema = t.build_schema(wire, classes)
-        self.module = self.cache.load(
-            "module",
-            digest,
-            key,
-            lambda: self._main_module(wasm),
-            lambda m: m.serialize(),
-            lambda raw: wasmtime.Module.deserialize(engine, raw),
-        )
-        exported = {e.name for e in self.module.exports}
-        self.linker = wasmtime.Linker(self.engine)
-        self._callbacks: list[Any] = []
-        self._local = threading.local()
-        self.core_exports: list[str] = []
+        self.exports, self.imports = structure.exports, structure.imports
+        functions = [
+            *structure.exports,
+            *structure.imports,
+            *(lw.function for lw in structure.lowered),
+        ]
+        self.record_classes = assign_record_classes(functions, classes or {})
+        self.resource_classes = {r.index: _resource_class(r) for r in structure.resources}
+        self.raw_refs: list[CoreRef] = []
+        self.raw_index: dict[CoreRef, int] = {}
+        self.abi_keys: list[tuple[CoreRef | None, CoreRef | None]] = []
         self.slot_count = 1
-        self.resource_classes = {
-            key: self._resource_class(r, exported) for key, r in self.schema.resources.items()
-        }
-        self._define_imports(dict(imports or {}))
-        self.functions: dict[str, Callable[..., Any]] = {}
-        for function in self.schema.exports:
-            if function.core_name not in exported:
-                raise UnsupportedTypeError(f"{function.core_name}: not found in the core module")
-            caller = self._compile_export(function, exported)
-            if function.kind == "function":
-                if function.name in self.functions:
-                    raise SandlinkError(f"two exports are both called {function.name}")
-                self.functions[function.name] = caller
-                setattr(self, function.name, caller)
-            else:
-                self._attach(function, caller)
-
-    # -- sessions
-
-    def session(self) -> _Session:
-        session = _Session(self)
-        self._local.s = session
-        return session
-
-    def retire(self, session: _Session) -> None:
-        session.retired = True  # its resources go stale with it
-        if getattr(self._local, "s", None) is session:
-            del self._local.s
+        self.callbacks: dict[CoreRef, tuple[Any, wasmtime.FuncType]] = {}
+        self.lowered_abi: list[int | None] = []
+        given = resolve_imports(structure.imports, imports or {})
+        missing = sorted(
+            f.where for f in structure.imports if (f.interface, f.wit_name) not in given
+        )
+        if missing:
+            raise SandlinkError(f"missing import: {', '.join(missing)}")
+        self._define_imports(
+            [given[(lw.function.interface, lw.function.wit_name)] for lw in structure.lowered]
+        )
+        for resource in structure.resources:
+            dtor = None if resource.dtor is None else self._raw_ref(resource.dtor)
+            resource.cls._dtor = dtor  # type: ignore[union-attr]
+            for kind in ("new", "rep", "drop"):
+                ref = CoreRef("intrinsic", resource.index, kind)
+                callback = ffi.UncheckedCallback(_intrinsic(kind, resource.index, dtor))
+                self.callbacks[ref] = (callback, _func_type(_intrinsic_type(kind)))
+        items = self._compile_exports()
+        self.component = Component(self, f"component {label} (wasm)")
+        self.interfaces = expose(self.component, items)
+        interrupts.install()
+        self.session()  # instantiate now: link errors and start-function traps surface here
 
     # -- loading
 
-    def _main_module(self, wasm: bytes) -> wasmtime.Module:
-        for raw in core_modules(wasm):
-            module = wasmtime.Module(self.engine, raw)
-            names = {e.name for e in module.exports}
-            if {"memory", "cabi_realloc"} <= names:
-                return module
-        raise SandlinkError("no core module exports both `memory` and `cabi_realloc`")
+    def _validate(self, wasm: bytes) -> bytes:
+        import wasmtime.component  # only on a cache miss: it is slow to import
 
-    def _define_imports(self, imports: Mapping[str, Mapping[str, Callable[..., Any]]]) -> None:
-        resolved = t.resolve_imports(self.schema, imports)
-        by_core = {(f.interface or t.ROOT, f.wit_name): f for f in resolved}
-        for imp in self.module.imports:
-            function = by_core.get((imp.module, imp.name))
-            if not isinstance(imp.type, wasmtime.FuncType):
-                raise UnsupportedTypeError(
-                    f"core import {imp.module}::{imp.name} is not a function"
-                )
-            if function is not None:
-                trampoline = self._compile_import(function, resolved[function])
-            else:
-                trampoline = self._resource_intrinsic(imp.module, imp.name)
-            callback = ffi.UncheckedCallback(trampoline)
-            self._callbacks.append(callback)
-            ffi.define_unchecked(self.linker, imp.module, imp.name, imp.type, callback)
+        try:
+            wasmtime.component.Component(self.engine, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise SandlinkError(f"invalid component: {exc}") from None
+        return b"valid"
 
-    # -- resources
+    def _compile(self, raw_modules: list[bytes], cache: Cache, key: tuple) -> list[ModuleInfo]:
+        engine = self.engine
+        for raw in raw_modules:
+            module = cache.load(
+                "module",
+                sha256(raw).hexdigest(),
+                key,
+                lambda raw=raw: wasmtime.Module(engine, raw),
+                lambda m: m.serialize(),
+                lambda data: wasmtime.Module.deserialize(engine, data),
+            )
+            self.modules.append(module)
+        return [_module_info(m) for m in self.modules]
 
-    def _resource_class(self, r: t.Resource, exported: set[str]) -> type:
-        """The Python class for an exported resource, e.g. `component.Buffer`."""
-        name = t.class_name(r.name)
-        cls = type(name, (resource.GuestResource,), {"__slots__": (), "_wit_name": r.name})
-        dtor = f"{r.interface}#[dtor]{r.name}" if r.interface else f"[dtor]{r.name}"
-        if dtor in exported:
-            cls._dtor = len(self.core_exports)
-            self.core_exports.append(dtor)
-        r.cls = cls
-        if hasattr(self, name):
-            raise SandlinkError(f"resource {r.name}: {name} clashes with another attribute")
-        setattr(self, name, cls)
-        return cls
+    def _raw_ref(self, ref: CoreRef) -> int:
+        index = self.raw_index.get(ref)
+        if index is None:
+            index = self.raw_index[ref] = len(self.raw_refs)
+            self.raw_refs.append(ref)
+        return index
 
-    def _attach(self, function: t.Function, caller: Callable[..., Any]) -> None:
-        cls = self.resource_classes[(function.interface, function.resource)]
-        if function.kind == "constructor":
-            local = self._local
+    def _abi(self, memory: CoreRef | None, realloc: CoreRef | None) -> int | None:
+        if memory is None and realloc is None:
+            return None
+        if realloc is not None:
+            self._raw_ref(realloc)
+        key = (memory, realloc)
+        if key not in self.abi_keys:
+            self.abi_keys.append(key)
+        return self.abi_keys.index(key)
+
+    def _emitter(self, encoding: str) -> Emitter:
+        limits = self.limits
+        em = Emitter(encoding, budget=True, clock=limits.timeout is not None)
+        em.globals.update(RESOURCE_HELPERS)
+        em.globals.update(
+            _local=self.local,
+            _session=self.session,
+            _CALL=ffi.func_call_unchecked,
+            _SIZES=_SIZES,
+            _SET_FUEL=ffi.set_fuel,
+            _FUEL=ctypes.c_uint64(limits.fuel or 0),
+            _SESSIONS=_SESSIONS,
+            _DEFERRED=interrupts.DEFERRED,
+            _raise_deferred=interrupts.raise_deferred,
+            _trap_from=_trap_from,
+            _c_void_p=ctypes.c_void_p,
+            _caller_context=ffi.caller_context,
+            _reentered=_reentered,
+            _too_big=_too_big,
+            _clock=_clock,
+            _budget=self._budget,
+            _over_budget=self._over_budget,
+        )
+        return em
+
+    def _define_imports(self, targets: list[Callable[..., Any]]) -> None:
+        for i, lowered in enumerate(self.structure.lowered):
+            fn, options = lowered.function, lowered.options
+            abi = self._abi(options.memory, options.realloc)
+            self.lowered_abi.append(abi)
+            em = self._emitter(options.encoding)
+            source, n_raw = import_source(fn, abi, em, cap=self.limits.memory)
+            em.globals.update(_TARGET=targets[i], _RAW=ctypes.c_uint64 * (2 * n_raw))
+            trampoline = _build(em, source, "_trampoline", f"import {fn.where}")
+            interrupts.callback_entry(trampoline)
+            ref = CoreRef("lower", i, "")
+            ty = self.structure.ref_types[ref]
+            self.callbacks[ref] = (ffi.UncheckedCallback(trampoline), _func_type(ty))
+
+    def _compile_exports(self) -> dict[str | None, dict[str, Any]]:
+        items: dict[str | None, dict[str, Any]] = {}
+        for fn in self.structure.exports:
+            assert fn.core is not None and fn.options is not None
+            options = fn.options
+            plan = Plan(
+                self._raw_ref(fn.core),
+                self._abi(options.memory, options.realloc),
+                None if options.post_return is None else self._raw_ref(options.post_return),
+            )
+            flat = fn.type.lifted_core_type()
+            self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
+            em = self._emitter(options.encoding)
+            limits = self.limits
+            source = export_source(
+                fn,
+                plan,
+                em,
+                timed=limits.timeout is not None,
+                fueled=limits.fuel is not None,
+                cap=limits.memory,
+            )
+            caller = _build(em, source, "_export", f"export {fn.where}")
+            caller.__name__ = caller.__qualname__ = fn.name
+            self._attach(items.setdefault(fn.interface, {}), fn, caller)
+        for resource in self.structure.resources:
+            if resource.name is not None:
+                scope = items.setdefault(resource.interface, {})
+                name = class_name(resource.name)
+                if scope.get(name, resource.cls) is not resource.cls:
+                    raise SandlinkError(
+                        f"resource {resource.name}: {name} clashes with another export"
+                    )
+                scope[name] = resource.cls
+        return items
+
+    def _attach(self, scope: dict[str, Any], fn: Function, caller: Callable[..., Any]) -> None:
+        if fn.kind == "function":
+            if fn.name in scope:
+                raise SandlinkError(f"export {fn.where}: {fn.name} clashes with another export")
+            scope[fn.name] = caller
+            return
+        resource = fn.resource
+        assert resource is not None and resource.cls is not None
+        cls = resource.cls
+        if fn.kind == "constructor":
+            local = self.local
 
             def new(cls: type, *args: Any, **kwargs: Any) -> Any:
                 session = getattr(local, "s", None)
@@ -426,223 +717,88 @@ class WasmComponent:
                 return caller(*args, **kwargs)
 
             cls.__new__ = new  # type: ignore[method-assign]
-        elif function.kind == "method":
-            setattr(cls, function.name, caller)
-        elif function.kind == "static":
-            setattr(cls, function.name, staticmethod(caller))
-        else:
-            raise UnsupportedTypeError(f"{function.core_name}: unknown kind {function.kind}")
+            return
+        name = fn.name
+        if name in ("close", "closed", "check_live"):
+            name += "_"  # the resource base's own API keeps its name
+        if name in cls.__dict__:
+            raise SandlinkError(f"export {fn.where}: {cls.__name__}.{name} is defined twice")
+        setattr(cls, name, caller if fn.kind == "method" else staticmethod(caller))
 
-    def _resource_intrinsic(self, module: str, name: str) -> Callable[..., int]:
-        """`[resource-new]R`, `[resource-rep]R`, `[resource-drop]R` for an exported resource."""
-        interface = module.removeprefix("[export]")
-        kind, _, resource_name = name[1:].partition("]")
-        cls = self.resource_classes.get((interface, resource_name))
-        if not module.startswith("[export]") or cls is None:
-            raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
-        local = self._local
-        one_slot = ctypes.c_uint64 * 2
+    # -- sessions
 
-        def intrinsic(env: int, caller: int, raw: int, n: int) -> int:
-            s = local.s
-            try:
-                slots = one_slot.from_address(raw)
-                value = slots[0] & 0xFFFFFFFF
-                if kind == "resource-new":
-                    slots[0] = s.new_handle(value)
-                elif kind == "resource-rep":
-                    slots[0] = s.handles[value]
-                elif kind == "resource-drop":
-                    rep = s.handles.pop(value)
-                    if cls._dtor is not None:
-                        ctx = ctypes.c_void_p(ffi.caller_context(caller))
-                        s.call_core(cls._dtor, rep, ctx=ctx)
-                else:
-                    raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
-                return 0
-            except BaseException as exc:
-                s.pending = exc
-                return ffi.new_trap(f"{name} failed")
+    def session(self) -> Session:
+        """This thread's session (made on first use)."""
+        session = getattr(self.local, "s", None)
+        if session is None:
+            session = Session(self)
+            self.local.s = session
+        return session
 
-        if kind not in ("resource-new", "resource-rep", "resource-drop"):
-            raise UnsupportedTypeError(f"core import {module}::{name} is not supported")
-        return intrinsic
+    def trap_error(self, message: str, code: str | None, session: Session) -> GuestTrap:
+        limits = self.limits
+        exceeded = limits.exceeded("INTERRUPT" if session.timed_out else code)
+        if exceeded is not None:
+            return exceeded
+        if limits.memory is not None:
+            size = session.memory_size()
+            if size * 2 > limits.memory:
+                # A wasm allocator cannot say why it aborted: a trap with memory past half
+                # the cap is taken as a failed growth.
+                return MemoryLimitExceeded(
+                    f"guest memory reached {size} of its {limits.memory}-byte limit ({message})",
+                    code,
+                )
+        return GuestTrap(message, code)
 
-    # -- compiling
+    def _budget(self, session: Session, view_length: int) -> int:
+        """How many bytes one lift may build: 4x the guest's memory, within the memory cap."""
+        cap = self.limits.memory
+        budget = 4 * view_length
+        return budget if cap is None or cap > budget else cap
 
-    def _emitter(self) -> Emitter:
-        emitter = Emitter(check_int, check_buffer)
-        emitter.globals.update(resource.HELPERS)
-        emitter.globals.update(
-            _local=self._local,
-            _session=self.session,
-            CALL=ffi.func_call_unchecked,
-            SIZES=_SIZES,
-            LIFT_ERRORS=LIFT_ERRORS,
-            SET_FUEL=ffi.set_fuel,
-            FUEL=ctypes.c_uint64(self.limits.fuel or 0),
-            caller_context=ffi.caller_context,
-            c_void_p=ctypes.c_void_p,
-            new_trap=ffi.new_trap,
+    def _over_budget(self, session: Session, view_length: int) -> None:
+        raise MemoryLimitExceeded(
+            f"the guest's result would need more than {self._budget(session, view_length)} "
+            f"bytes to lift (its memory is {view_length} bytes): refused"
         )
-        return emitter
-
-    def _compile_export(self, function: t.Function, exported: set[str]) -> Callable[..., Any]:
-        em = self._emitter()
-        params = [p.name for p in function.params]
-        flat_params = [c for p in function.params for c in flatten(p.type)]
-        flat_results = [] if function.result is None else flatten(function.result)
-        index = len(self.core_exports)
-        self.core_exports.append(function.core_name)
-        post = f"cabi_post_{function.core_name}"
-        post_index = None
-        if post in exported:
-            post_index = len(self.core_exports)
-            self.core_exports.append(post)
-        spilled = len(flat_params) > MAX_FLAT_PARAMS
-        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
-        n_args = 1 if spilled else len(flat_params)
-        self.slot_count = max(self.slot_count, n_args, len(flat_results))
-        if by_pointer:
-            em.emit("def lift(s, m, rp):")
-            with em.indent():
-                em.emit("lm = len(m)")
-                em.emit(f"return {em.load(function.result, 'rp')}")
-
-        em.emit(f"def {function.name}({', '.join(params)}):")
-        with em.indent():
-            em.emit("try:")
-            em.emit("    s = _local.s")
-            em.emit("except AttributeError:")
-            em.emit("    s = _session()")
-            em.emit("slots = s.slots")
-            if self.limits.timeout is not None:
-                em.emit("s.calls += 1  # starts this call's clock at the next epoch tick")
-            if self.limits.fuel is not None:
-                em.emit("SET_FUEL(s.cctx, FUEL)")
-            allocates = spilled or any(_allocates(p.type) for p in function.params)
-            if allocates:
-                em.emit("ctx = s.cctx")
-                em.emit("try:")
-                em.depth += 1
-            if spilled:
-                whole = t.Tuple(tuple(p.type for p in function.params))
-                em.emit(f"sp = s.alloc(ctx, {size(whole)}, {alignment(whole)})")
-                em.store(whole, f"({', '.join(params)},)", "sp", "arguments")
-                exprs = ["sp"]
-            else:
-                exprs = [e for p in function.params for e in em.lower_flat(p.type, p.name, p.name)]
-            for i, expr in enumerate(exprs):
-                em.emit(f"slots[{2 * i}] = {expr}")
-            if allocates:
-                em.depth -= 1
-                em.emit("except BaseException:")
-                em.emit("    s.host.retire(s)  # its memory holds a half-lowered call")
-                em.emit("    raise")
-            self._emit_call(em, index, max(n_args, len(flat_results)))
-            result = "None"
-            if by_pointer:
-                em.emit("rp = slots[0] & 0xFFFFFFFF")
-                em.emit("try:")
-                em.emit("    result = lift(s, s.m, rp)")
-                em.emit("except LIFT_ERRORS:")
-                em.emit("    result = s.lift_again(lift, rp)")
-                result = "result"
-            elif function.result is not None:
-                result = em.lift_flat(function.result, iter(["slots[0]"]))
-            if post_index is not None:
-                self._emit_call(em, post_index, 1)
-            em.emit(f"return {result}")
-        return _build(em, function.name)
-
-    @staticmethod
-    def _emit_call(em: Emitter, index: int, n_slots: int) -> None:
-        em.emit(f"e = CALL(s.cctx, s.cfn[{index}], s.csa, SIZES[{n_slots}], s.cta)")
-        em.emit("if e is not None or slots[s.trap_slot]:")
-        em.emit("    s.fail(e)")
-
-    def _compile_import(self, function: t.Function, target: Callable[..., Any]) -> Callable:
-        em = self._emitter()
-        em.globals["TARGET"] = target
-        flat_params = [c for p in function.params for c in flatten(p.type)]
-        flat_results = [] if function.result is None else flatten(function.result)
-        spilled = len(flat_params) > MAX_FLAT_PARAMS
-        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
-        params_raw = 1 if spilled else len(flat_params)
-        n_raw = max(params_raw + by_pointer, 0 if by_pointer else len(flat_results), 1)
-        em.globals["RAW"] = ctypes.c_uint64 * (2 * n_raw)  # indexed as raw slots: [2 * i]
-
-        em.emit("def lift(s, m, slots):")
-        with em.indent():
-            em.emit("lm = len(m)")
-            if spilled:
-                whole = t.Tuple(tuple(p.type for p in function.params))
-                em.emit(f"return {em.load(whole, '(slots[0] & 0xFFFFFFFF)')}")
-            else:
-                slot_exprs = iter([f"slots[{2 * i}]" for i in range(len(flat_params))])
-                args = [em.lift_flat(p.type, slot_exprs) for p in function.params]
-                em.emit(f"return ({', '.join(args)}{',' if len(args) == 1 else ''})")
-
-        em.emit("def trampoline(env, caller, raw, n):")
-        with em.indent():
-            em.emit("s = _local.s")
-            em.emit("try:")
-            with em.indent():
-                em.emit("slots = RAW.from_address(raw)")
-                em.emit("try:")
-                em.emit("    args = lift(s, s.m, slots)")
-                em.emit("except LIFT_ERRORS:")
-                em.emit("    args = s.lift_again(lift, slots)")
-                em.emit("r = TARGET(*args)")
-                if function.result is not None and (by_pointer or _allocates(function.result)):
-                    em.emit("ctx = c_void_p(caller_context(caller))  # for allocating the result")
-                if by_pointer:
-                    where = f"result of {function.wit_name}"
-                    em.emit(f"rp = slots[{2 * params_raw}] & 0xFFFFFFFF")
-                    em.emit(f"if rp + {size(function.result)} > s.size:")
-                    em.emit("    s.sync(ctx)")
-                    em.store(function.result, "r", "rp", where)
-                elif function.result is not None:
-                    where = f"result of {function.wit_name}"
-                    (expr,) = em.lower_flat(function.result, "r", where)
-                    em.emit(f"slots[0] = {expr}")
-                em.emit("return 0")
-            em.emit("except BaseException as exc:")
-            em.emit("    s.pending = exc")
-            em.emit(f"    return new_trap({'host function ' + function.wit_name + ' raised'!r})")
-        return _build(em, "trampoline")
 
 
-def _reflect(engine: wasmtime.Engine, wasm: bytes) -> dict[str, Any]:
-    """The component's types in wire form (compiles it: only on a cache miss)."""
-    import wasmtime.component
-
-    from ._reflect import reflect
-
-    return reflect(wasmtime.component.Component(engine, wasm), engine)
-
-
-def _build(em: Emitter, name: str) -> Callable[..., Any]:
+def _build(em: Emitter, source: str, name: str, label: str) -> Callable[..., Any]:
     namespace = em.globals
-    source = em.source()
-    exec(compile(source, f"<sandlink {name}>", "exec"), namespace)
+    exec(compile(source, f"<sandlink {label}>", "exec"), namespace)
     fn = namespace[name]
     fn.__sandlink_source__ = source
     return fn
 
 
-def _allocates(ty: t.Type) -> bool:
-    """Does lowering a value of `ty` allocate in guest memory?"""
-    if isinstance(ty, (t.Own, t.Borrow)):
-        return False
-    if isinstance(ty, t.Prim):
-        return ty.kind == "string"
-    if isinstance(ty, t.List):
-        return True
-    if isinstance(ty, t.Record):
-        return any(_allocates(f) for _, f in ty.fields)
-    if isinstance(ty, t.Tuple):
-        return any(_allocates(e) for e in ty.elements)
-    if isinstance(ty, (t.Flags, t.Enum)):
-        return False
-    return any(p is not None and _allocates(p) for _, p in cases(ty))
+def _intrinsic_type(kind: str) -> CoreType:
+    return CoreType("func", ("i32",), () if kind == "drop" else ("i32",))
+
+
+def _resource_class(resource: ResourceType) -> type:
+    name = class_name(resource.name or "resource")
+    where = f"{resource.interface}#{resource.name}" if resource.interface else resource.name
+    cls = type(
+        name,
+        (GuestResource,),
+        {
+            "__slots__": (),
+            "__module__": "sandlink.resources",
+            "__doc__": f"WIT resource `{where}`.",
+            "_resource": resource,
+        },
+    )
+    resource.cls = cls
+    return cls
+
+
+def memory_view(resource: GuestResource, address: int, length: int) -> memoryview:
+    """A writable view of `length` bytes at `address` in the memory of the instance that
+    holds `resource` (for resources that hand out the address of their bytes)."""
+    resource.check_live()
+    session = resource._session
+    abi = next((a for a in session.abi if a is not None and a.memory is not None), None)
+    if abi is None:
+        raise SandlinkError("this component has no memory to view")
+    return abi.pin(address, length)

@@ -48,20 +48,17 @@ DEADLINE_CONTINUE = 0
 # the size_t is the wasm_trap_t* to raise, or 0.
 UncheckedCallback = ctypes.CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_void_p, c_size_t)
 _Finalizer = ctypes.CFUNCTYPE(None, c_void_p)
-_linker_define_func_unchecked = _function(
-    "wasmtime_linker_define_func_unchecked",
+_NO_FINALIZER = _Finalizer()
+_func_new_unchecked = _function(
+    "wasmtime_func_new_unchecked",
+    None,
     c_void_p,
-    c_void_p,
-    ctypes.c_char_p,
-    c_size_t,
-    ctypes.c_char_p,
-    c_size_t,
     c_void_p,
     UncheckedCallback,
     c_void_p,
     _Finalizer,
+    c_void_p,
 )
-_NO_FINALIZER = _Finalizer()
 
 
 def library_path() -> Path:
@@ -73,10 +70,24 @@ def store_context(store: wasmtime.Store) -> int:
     return ctypes.cast(store._context(), c_void_p).value  # type: ignore[return-value]
 
 
-def on_epoch_deadline(store: wasmtime.Store, callback: Any) -> None:
-    """Call `callback` (a DeadlineCallback, kept alive by the caller) at each epoch deadline."""
+def on_epoch_deadline(store: wasmtime.Store, callback: Any, env: int) -> None:
+    """Call `callback(context, env, delta, kind)` (a DeadlineCallback, kept alive by the
+    caller) at each epoch deadline of `store`."""
     store_ptr = ctypes.cast(store.ptr(), c_void_p).value
-    _store_epoch_deadline_callback(store_ptr, callback, None, None)
+    _store_epoch_deadline_callback(store_ptr, callback, env, None)
+
+
+def func_new(
+    store: wasmtime.Store, ty: wasmtime.FuncType, callback: Any, env: int
+) -> wasmtime.Func:
+    """A raw host function in `store`: `callback(env, caller, args_and_results, n)` (an
+    UncheckedCallback, kept alive by the caller) reads and writes raw slots sized by `ty`."""
+    func = _ffi.wasmtime_func_t()
+    ty_ptr = ctypes.cast(ty.ptr(), c_void_p).value
+    _func_new_unchecked(
+        store_context(store), ty_ptr, callback, env, _NO_FINALIZER, ctypes.byref(func)
+    )
+    return wasmtime.Func._from_raw(func)
 
 
 def func_address(func: wasmtime.Func) -> int:
@@ -85,23 +96,6 @@ def func_address(func: wasmtime.Func) -> int:
 
 def memory_address(memory: wasmtime.Memory) -> int:
     return ctypes.addressof(memory._memory)
-
-
-def linker_address(linker: wasmtime.Linker) -> int:
-    return ctypes.cast(linker.ptr(), c_void_p).value  # type: ignore[return-value]
-
-
-def define_unchecked(
-    linker: wasmtime.Linker, module: str, name: str, ty: wasmtime.FuncType, callback
-) -> None:
-    """Define a raw host function; `callback` must stay alive as long as the linker."""
-    m, n = module.encode(), name.encode()
-    ty_ptr = ctypes.cast(ty.ptr(), c_void_p).value
-    err = _linker_define_func_unchecked(
-        linker_address(linker), m, len(m), n, len(n), ty_ptr, callback, None, _NO_FINALIZER
-    )
-    if err:
-        raise error_from_address(err)
 
 
 def error_from_address(address: int) -> wasmtime.WasmtimeError:

@@ -1,45 +1,62 @@
-"""Limits: what one sandboxed call may use, on by default."""
+"""Limits: what one sandboxed instance and each entry into it may use, on by default."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ._errors import GuestTrap, OutOfFuel, Timeout
 
 MiB = 1 << 20
+_U64_MAX = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-instance memory cap and per-call budgets for the `wasm` and `component` backends.
+    """Per-instance caps and per-call budgets for the `wasm` and `component` backends.
 
     - `memory`: bytes of linear memory one instance may grow to (default 512 MiB). Past it
-      the guest's allocation fails, which raises `MemoryLimitExceeded`; an argument too big
-      to fit raises it before the guest runs.
+      the guest's allocation fails, which raises `MemoryLimitExceeded`; arguments too big
+      to fit, and results that would lift into more host memory than this, raise it too.
     - `timeout`: seconds of wall-clock time one call may take (default 10 s); checked by
       epoch interruption, so it fires within about 10 ms of the deadline while guest code
-      runs (time spent in host callbacks counts once the guest resumes). Raises `Timeout`.
+      runs (time spent in host callbacks and lifting counts too). Raises `Timeout`.
     - `fuel`: units of fuel (roughly wasm instructions) one call may burn (default off:
       metering costs speed). Raises `OutOfFuel`.
+    - `handles`: live handles of one resource type one instance may hold (default 65,536).
+      Past it the guest's `resource.new` traps with `MemoryLimitExceeded`.
 
-    None switches a limit off. The `native` and `python` backends are not sandboxed and
+    Every entry into the guest gets a fresh `timeout` and `fuel`: calls, constructors,
+    destructors (`close()`) and the start functions that run at instantiation. None
+    switches a limit off. The `native` and `python` backends are not sandboxed and
     ignore limits.
     """
 
     memory: int | None = 512 * MiB
     timeout: float | None = 10.0
     fuel: int | None = None
+    handles: int | None = 1 << 16
 
     def __post_init__(self) -> None:
-        for name in ("memory", "timeout", "fuel"):
+        for name in ("memory", "fuel", "handles"):
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"Limits.{name} must be a number or None")
-            if value <= 0 or (name != "timeout" and not isinstance(value, int)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Limits.{name} must be an int or None, not {type(value).__name__}")
+            if not 0 < value <= _U64_MAX:
+                raise ValueError(f"Limits.{name} must be between 1 and 2**64 - 1, not {value}")
+        timeout = self.timeout
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise TypeError(
+                    f"Limits.timeout must be a number of seconds or None, "
+                    f"not {type(timeout).__name__}"
+                )
+            if not math.isfinite(timeout) or timeout <= 0:
                 raise ValueError(
-                    f"Limits.{name} must be a positive {'number' if name == 'timeout' else 'int'}"
+                    f"Limits.timeout must be a positive, finite number of seconds (None for no "
+                    f"timeout), not {timeout}"
                 )
 
     def exceeded(self, code: str | None) -> GuestTrap | None:
@@ -53,7 +70,7 @@ class Limits:
     @classmethod
     def none(cls) -> Limits:
         """No limits at all (still sandboxed: faults are exceptions, not crashes)."""
-        return cls(memory=None, timeout=None, fuel=None)
+        return cls(memory=None, timeout=None, fuel=None, handles=None)
 
 
 DEFAULT = Limits()

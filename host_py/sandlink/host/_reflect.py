@@ -1,7 +1,8 @@
-"""Reading a component's function types through `wasmtime.component` reflection.
+"""A component's function types read through `wasmtime.component` reflection.
 
-The result is the JSON-able wire form that `_schema.build_schema` turns into descriptions
-(and that the startup cache keeps, so a cached load never imports `wasmtime.component`).
+What the oracle backend (`_oracle`) works from, independently of sandlink's own reader
+(`_structure`), so that the two backends check each other. Records, variants, enums and
+flags are named after the exported type they equal in their interface.
 """
 
 from __future__ import annotations
@@ -11,8 +12,23 @@ from typing import Any
 import wasmtime
 import wasmtime.component as wc
 
-from ._errors import UnsupportedTypeError
-from ._schema import Schema, build_schema
+from ._structure import Function, FuncType, Param, python_name
+from ._types import (
+    PRIMITIVE_TYPES,
+    Borrow,
+    Enum,
+    Flags,
+    List,
+    Option,
+    Own,
+    Record,
+    ResourceType,
+    Result,
+    Tuple,
+    Unsupported,
+    ValType,
+    Variant,
+)
 
 _PRIMITIVES = {
     wc.Bool: "bool",
@@ -31,111 +47,94 @@ _PRIMITIVES = {
 }
 
 
-class _Reflector:
-    """wasmtime type objects -> wire form, naming types after the exported type names."""
+class Reflection:
+    """Every function a component exports and imports, described with `_types`."""
 
-    def __init__(self) -> None:
-        self.named: list[tuple[str, Any]] = []  # (WIT name, wasmtime ValType) in scope
-        self.resources: list[tuple[str, Any]] = []  # (WIT name, ResourceType) exported here
-        self.interface: str | None = None
+    def __init__(self, component: wc.Component, engine: wasmtime.Engine) -> None:
+        self.resources: list[tuple[Any, ResourceType]] = []  # (wasmtime type, ours)
+        self.exports: list[Function] = []
+        self.imports: list[Function] = []
+        self.interfaces: list[str] = []
+        ctype = component.type
+        for exported, items, out in (
+            (True, ctype.exports(engine), self.exports),
+            (False, ctype.imports(engine), self.imports),
+        ):
+            self._scope(items, None, exported, out)
+            for name, ext in items.items():
+                if isinstance(ext.ty, wc.ComponentInstanceType):
+                    if exported:
+                        self.interfaces.append(name)
+                    self._scope(ext.ty.exports(engine), name, exported, out)
 
-    def name_of(self, ty: Any, fallback: str) -> str:
-        for name, candidate in self.named:
-            if type(candidate) is type(ty) and candidate == ty:
-                return name
-        return fallback
-
-    def type(self, ty: Any, where: str) -> Any:
-        primitive = _PRIMITIVES.get(type(ty))
-        if primitive is not None:
-            return primitive
-        if isinstance(ty, wc.ListType):
-            return {"list": self.type(ty.element, where)}
-        if isinstance(ty, wc.RecordType):
-            fields = [[n, self.type(t, where)] for n, t in ty.fields]
-            return {"record": self.name_of(ty, "record"), "fields": fields}
-        if isinstance(ty, wc.TupleType):
-            return {"tuple": [self.type(t, where) for t in ty.elements]}
-        if isinstance(ty, wc.VariantType):
-            cases = [[n, None if t is None else self.type(t, where)] for n, t in ty.cases]
-            return {"variant": self.name_of(ty, "variant"), "cases": cases}
-        if isinstance(ty, wc.EnumType):
-            return {"enum": self.name_of(ty, "enum"), "names": list(ty.names)}
-        if isinstance(ty, wc.OptionType):
-            return {"option": self.type(ty.payload, where)}
-        if isinstance(ty, wc.ResultType):
-            ok, err = ty.ok, ty.err
-            return {
-                "result": [
-                    None if ok is None else self.type(ok, where),
-                    None if err is None else self.type(err, where),
-                ]
-            }
-        if isinstance(ty, wc.FlagsType):
-            return {"flags": self.name_of(ty, "flags"), "names": list(ty.names)}
-        if isinstance(ty, (wc.OwnType, wc.BorrowType)):
-            kind = "own" if isinstance(ty, wc.OwnType) else "borrow"
-            for name, resource in self.resources:
-                if resource == ty.ty:
-                    return {kind: name, "interface": self.interface}
-            raise UnsupportedTypeError(
-                f"{where}: {kind}<...> of a resource the host would have to implement "
-                "is not supported (only resources the component exports)"
-            )
-        raise UnsupportedTypeError(f"{where}: WIT type {type(ty).__name__} is not supported")
-
-    def functions(
-        self, items: dict[str, Any], interface: str | None, exported: bool
-    ) -> list[dict[str, Any]]:
-        self.interface = interface
-        self.resources = [
-            (name, ext.ty)
-            for name, ext in items.items()
-            if exported and isinstance(ext.ty, wc.ResourceType)
-        ]
-        self.named = [
+    def _scope(
+        self, items: dict[str, Any], interface: str | None, exported: bool, out: list[Function]
+    ) -> None:
+        named = [
             (name, ext.ty)
             for name, ext in items.items()
             if not isinstance(ext.ty, (wc.FuncType, wc.ComponentInstanceType, wc.ResourceType))
         ]
-        found = []
+        local: dict[str, ResourceType] = {}
+        for name, ext in items.items():
+            if isinstance(ext.ty, wc.ResourceType):
+                resource = self._resource(ext.ty, exported)
+                if resource.name is None:
+                    resource.name, resource.interface = name, interface
+                local[name] = resource
         for name, ext in items.items():
             ty = ext.ty
-            if isinstance(ty, wc.FuncType):
-                where = f"{interface}#{name}" if interface else name
-                params = [[n, self.type(t, f"{where} parameter {n}")] for n, t in ty.params]
-                result = ty.result
-                found.append(
-                    {
-                        "name": name,
-                        "interface": interface,
-                        "params": params,
-                        "result": None if result is None else self.type(result, f"{where} result"),
-                    }
-                )
-        return found
+            if not isinstance(ty, wc.FuncType):
+                continue
+            where = f"{interface}#{name}" if interface else name
+            params = tuple(
+                Param(python_name(n), n, self._type(t, named, f"{where} parameter {n}"))
+                for n, t in ty.params
+            )
+            result = None if ty.result is None else self._type(ty.result, named, f"{where} result")
+            resource = None
+            if name.startswith("["):
+                resource = local.get(name[1:].split("]", 1)[1].split(".", 1)[0])
+            out.append(Function(name, interface, FuncType(params, result), resource=resource))
 
+    def _resource(self, ty: Any, exported: bool) -> ResourceType:
+        for known, ours in self.resources:
+            if known == ty:
+                return ours
+        ours = ResourceType(defined=exported)
+        self.resources.append((ty, ours))
+        return ours
 
-def reflect(component: wc.Component, engine: wasmtime.Engine) -> dict[str, Any]:
-    """The wire form of every function a component imports and exports."""
-    reflector = _Reflector()
+    def _type(self, ty: Any, named: list[tuple[str, Any]], where: str) -> ValType:
+        primitive = _PRIMITIVES.get(type(ty))
+        if primitive is not None:
+            return PRIMITIVE_TYPES[primitive]
 
-    def walk(items: dict[str, Any], exported: bool) -> list[dict[str, Any]]:
-        functions = reflector.functions(items, None, exported)
-        for name, ext in items.items():
-            if isinstance(ext.ty, wc.ComponentInstanceType):
-                functions += reflector.functions(ext.ty.exports(engine), name, exported)
-        return functions
+        def name() -> str | None:
+            return next((n for n, t in named if type(t) is type(ty) and t == ty), None)
 
-    ctype = component.type
-    return {
-        "exports": walk(ctype.exports(engine), True),
-        "imports": walk(ctype.imports(engine), False),
-    }
+        def sub(t: Any) -> ValType:
+            return self._type(t, named, where)
 
-
-def describe_component(
-    component: wc.Component, engine: wasmtime.Engine, classes: dict[str, type] | None = None
-) -> Schema:
-    """Reflect and build in one step (what the oracle backend and tests use)."""
-    return build_schema(reflect(component, engine), classes)
+        if isinstance(ty, wc.ListType):
+            return List(sub(ty.element))
+        if isinstance(ty, wc.RecordType):
+            return Record(tuple((python_name(n), n, sub(t)) for n, t in ty.fields), name())
+        if isinstance(ty, wc.TupleType):
+            return Tuple(tuple(sub(t) for t in ty.elements))
+        if isinstance(ty, wc.VariantType):
+            return Variant(tuple((n, None if t is None else sub(t)) for n, t in ty.cases), name())
+        if isinstance(ty, wc.EnumType):
+            return Enum(tuple(ty.names), name())
+        if isinstance(ty, wc.OptionType):
+            return Option(sub(ty.payload))
+        if isinstance(ty, wc.ResultType):
+            return Result(
+                None if ty.ok is None else sub(ty.ok), None if ty.err is None else sub(ty.err)
+            )
+        if isinstance(ty, wc.FlagsType):
+            return Flags(tuple(ty.names), name())
+        if isinstance(ty, (wc.OwnType, wc.BorrowType)):
+            resource = self._resource(ty.ty, exported=False)
+            return Own(resource) if isinstance(ty, wc.OwnType) else Borrow(resource)
+        return Unsupported(type(ty).__name__)

@@ -1,11 +1,15 @@
-"""Resources the component exports, as Python objects of the fast host.
+"""Resources the component defines, as Python objects of the fast host.
 
-The canonical ABI's handle table for them lives here, per session (Store + instance): the
-guest's constructor registers its object with `[resource-new]` and returns the handle; the
-host takes the handle out of the table and keeps the object's `rep`. Methods get the rep
-(a borrow into the implementing instance is the rep itself); `close()` runs the guest's
-destructor. An object is only usable in the session that made it: after `close()`, after
-a trap discarded that instance, or from another thread, it raises StaleResourceError.
+Each session (one thread's Store and instance) has one `HandleTable` per resource type,
+as the canonical ABI prescribes: the guest's `resource.new` puts a rep in and gets a
+handle, `resource.rep` reads it, `resource.drop` takes it out (running the destructor).
+An `own<R>` the guest returns is taken out of the table: the Python object then holds the
+rep itself. Passing it back as `own<R>` puts it in again (and the object gives it away);
+a `borrow<R>` into the implementing instance is the rep. Handles are checked: an unknown
+one, or one of another resource type, is a trap, never a KeyError.
+
+An object is only usable in the session that made it: after `close()`, after a trap
+discarded that instance, or from another thread, it raises StaleResourceError.
 """
 
 from __future__ import annotations
@@ -13,18 +17,57 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ._errors import StaleResourceError
+from ._errors import GuestTrap, MemoryLimitExceeded, StaleResourceError
+
+
+class HandleTable:
+    """The handles of one resource type in one session: handle -> rep, with a cap."""
+
+    __slots__ = ("cap", "free", "live", "reps", "what")
+
+    def __init__(self, what: str, cap: int | None) -> None:
+        self.what = what
+        self.cap = cap
+        self.reps: list[int | None] = [None]  # handle 0 is never valid
+        self.free: list[int] = []
+        self.live = 0
+
+    def add(self, rep: int) -> int:
+        if self.cap is not None and self.live >= self.cap:
+            raise MemoryLimitExceeded(
+                f"more than {self.cap} live {self.what} handles (Limits.handles)"
+            )
+        self.live += 1
+        if self.free:
+            handle = self.free.pop()
+            self.reps[handle] = rep
+            return handle
+        self.reps.append(rep)
+        return len(self.reps) - 1
+
+    def get(self, handle: int) -> int:
+        rep = self.reps[handle] if 0 < handle < len(self.reps) else None
+        if rep is None:
+            raise GuestTrap(f"{handle} is not a live {self.what} handle")
+        return rep
+
+    def remove(self, handle: int) -> int:
+        rep = self.get(handle)
+        self.reps[handle] = None
+        self.free.append(handle)
+        self.live -= 1
+        return rep
 
 
 class GuestResource:
     """Base of the generated resource classes (e.g. `Buffer`)."""
 
     __slots__ = ("__weakref__", "_closed", "_rep", "_session")
-    _wit_name = "resource"
-    _dtor: int | None = None  # index of `[dtor]R` in the host's core exports, if any
+    _resource: Any = None  # the ResourceType (its `index` names the session's table)
+    _dtor: int | None = None  # index of its destructor in the session's raw functions
 
     def __new__(cls, *args: Any, **kwargs: Any) -> GuestResource:  # replaced per class
-        raise TypeError(f"{cls.__name__} has no constructor")
+        raise TypeError(f"{cls.__name__} has no constructor: only the component makes them")
 
     @classmethod
     def _adopt(cls, session: Any, rep: int) -> GuestResource:
@@ -34,88 +77,103 @@ class GuestResource:
 
     @property
     def closed(self) -> bool:
+        """True once closed, given away, or lost with its instance."""
         return self._closed or self._session.retired
 
     def check_live(self) -> None:
         """Raise StaleResourceError unless usable here: open, alive, on its own thread."""
         session = self._session
-        if self._closed or session.retired or session.thread is not _this_thread():
-            raise stale(self, None)
+        if self._closed or session.retired or session.thread is not threading.current_thread():
+            raise stale(self)
 
     def close(self) -> None:
-        """Run the guest's destructor (once); the object is unusable afterwards."""
+        """Run the guest's destructor (once); the object is unusable afterwards.
+
+        From another thread this raises StaleResourceError (that thread's instance must not
+        be entered from here); inside a host callback of the same instance the destructor
+        runs once the call into the guest returns.
+        """
         if self._closed:
             return
-        self._closed = True
         session = self._session
-        if self._dtor is not None and not session.retired and session.thread is _this_thread():
-            session.call_core(self._dtor, self._rep)
-        # Otherwise the instance is gone (nothing to free) or belongs to another thread,
-        # whose Store must not be entered from here: the rep stays until that instance ends.
+        if session.retired:
+            self._closed = True  # the instance is gone, and the resource with it
+            return
+        if session.thread is not threading.current_thread():
+            raise stale(self)
+        self._closed = True
+        if self._dtor is not None:
+            if session.in_host:
+                session.orphans.append((self._dtor, self._rep))
+            else:
+                session.destroy(self._dtor, self._rep)
 
-    def __enter__(self) -> GuestResource:
+    def __enter__(self) -> Any:
+        self.check_live()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
-        # Never enter the guest from here: the collector may run on any thread, and may
-        # already have freed the Store. Queue the destructor for the owning thread, which
-        # runs it when it next makes one of these (so a loop that forgets close() is bounded).
-        if not self._closed:
-            self._closed = True
-            session = self._session
-            if self._dtor is not None and not session.retired:
-                session.orphans.append((self._dtor, self._rep))
+        # Never enter the guest from here: the collector may run on any thread, inside
+        # any call. Queue the destructor for the owning thread, which runs it at its next
+        # entry into the guest (so a loop that forgets close() stays bounded).
+        try:
+            if not self._closed:
+                self._closed = True
+                session = self._session
+                if self._dtor is not None and not session.retired:
+                    session.orphans.append((self._dtor, self._rep))
+        except BaseException:  # best effort: never raise from __del__
+            pass
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rep={self._rep:#x}"
         return f"<{type(self).__name__} {state}>"
 
+    def __reduce__(self) -> Any:
+        raise TypeError(f"a {type(self).__name__} lives in a guest instance and cannot be copied")
 
-def _this_thread() -> threading.Thread:
-    return threading.current_thread()
 
-
-def stale(obj: GuestResource, session: Any) -> StaleResourceError:
+def stale(obj: GuestResource) -> StaleResourceError:
     name = type(obj).__name__
     if obj._closed:
-        why = "it was closed"
+        why = "it was closed or given to the guest"
     elif obj._session.retired:
         why = "its instance was discarded after a trap"
-    elif obj._session is not session:
+    else:
         why = "it belongs to another thread's instance"
-    else:  # pragma: no cover - callers check one of the above first
-        why = "it is no longer valid"
     return StaleResourceError(f"this {name} cannot be used: {why}")
 
 
-def borrow(session: Any, where: str, obj: Any, cls: type) -> int:
-    """Lower a borrow into the implementing instance: the object's rep."""
+def borrow_check(session: Any, where: str, obj: Any, cls: type) -> int:
+    """Check an argument passed as `borrow<R>`; return its rep."""
     if type(obj) is not cls:
         raise TypeError(f"{where} must be a {cls.__name__}, not {type(obj).__name__}")
     if obj._session is not session or obj._closed or session.retired:
-        raise stale(obj, session)
+        raise stale(obj)
     return obj._rep
 
 
-def give(session: Any, where: str, obj: Any, cls: type) -> int:
-    """Lower an own into the implementing instance: a new handle; the object is moved."""
-    rep = borrow(session, where, obj, cls)
+def own_check(session: Any, where: str, obj: Any, cls: type, moved: set[int]) -> GuestResource:
+    """Check an argument passed as `own<R>` (given to the guest when the call is lowered)."""
+    borrow_check(session, where, obj, cls)
+    if id(obj) in moved:
+        raise ValueError(f"{where}: this {cls.__name__} is given to the guest twice in one call")
+    moved.add(id(obj))
+    return obj
+
+
+def give(session: Any, table: HandleTable, obj: GuestResource) -> int:
+    """Lower a checked `own<R>`: a new handle in the guest's table; the object is moved."""
     obj._closed = True  # the guest owns it now: its drop runs the destructor
-    return session.new_handle(rep)
+    return table.add(obj._rep)
 
 
-def take(session: Any, handle: int, cls: type) -> GuestResource:
-    """Lift an own the guest hands out: take its handle out of the table."""
-    try:
-        rep = session.handles.pop(handle)
-    except KeyError:
-        from ._errors import GuestTrap
-
-        raise GuestTrap(f"guest returned unknown {cls.__name__} handle {handle}") from None
-    return cls._adopt(session, rep)
+def take(session: Any, table: HandleTable, handle: int, cls: type) -> GuestResource:
+    """Lift an `own<R>` the guest hands out: take its handle out of the table."""
+    return cls._adopt(session, table.remove(handle))  # type: ignore[attr-defined]
 
 
-HELPERS = {"_borrow": borrow, "_give": give, "_take": take}
+HELPERS = {"_borrow_check": borrow_check, "_own_check": own_check, "_give": give, "_take": take}

@@ -1,0 +1,80 @@
+"""What `load_component` returns: a component's exports as attributes, and nothing else.
+
+Functions and resource classes of the top level keep their names; each exported
+interface is also a namespace of its own (`c.kernels.add` for
+`pkg:ns/kernels@1.0.0#add`), and its members are reachable directly on the component
+(`c.add`) unless that name is taken or ambiguous (two interfaces exporting `get`). The
+host's own state lives behind `__sandlink__`, a name no WIT export can take, so no
+export can shadow it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._structure import python_name
+
+
+class Namespace:
+    """Exports as attributes (a component, or one interface of it)."""
+
+    def __init__(self, label: str) -> None:
+        object.__setattr__(self, "_Namespace__label", label)
+
+    def __repr__(self) -> str:
+        names = ", ".join(sorted(self.__dict__.keys() - {"_Namespace__label", "__sandlink__"}))
+        return f"<{self.__label}: {names}>"
+
+    def __dir__(self) -> list[str]:
+        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self.__label} is read-only")
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{self.__label} cannot be pickled (load the component again instead)")
+
+
+class Component(Namespace):
+    """A loaded component; `__sandlink__` is the host that runs it."""
+
+    def __init__(self, host: Any, label: str) -> None:
+        super().__init__(label)
+        object.__setattr__(self, "__sandlink__", host)
+
+
+def bare_name(interface: str) -> str:
+    """`pkg:ns/kernels@1.0.0` -> `kernels`."""
+    return interface.rsplit("/", 1)[-1].split("@", 1)[0]
+
+
+def expose(component: Component, items: dict[str | None, dict[str, Any]]) -> dict[str, Namespace]:
+    """Attach `items` (interface or None -> {Python name: function or class}); return the
+    interface namespaces by full interface name."""
+    taken = set(items.get(None, {}))
+    for name, value in items.get(None, {}).items():
+        component._set(name, value)
+    namespaces: dict[str, Namespace] = {}
+    counts: dict[str, int] = {}
+    for interface, members in items.items():
+        if interface is None:
+            continue
+        namespace = Namespace(f"interface {interface}")
+        for name, value in members.items():
+            namespace._set(name, value)
+            counts[name] = counts.get(name, 0) + 1
+        namespaces[interface] = namespace
+        short = python_name(bare_name(interface))
+        if short not in taken:
+            component._set(short, namespace)
+            taken.add(short)
+    for interface, members in items.items():
+        if interface is None:
+            continue
+        for name, value in members.items():
+            if counts[name] == 1 and name not in taken:
+                component._set(name, value)
+    return namespaces
