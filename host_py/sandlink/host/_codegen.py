@@ -20,7 +20,9 @@ from typing import Any
 
 from ._runtime import HELPERS
 from ._structure import Function
-from ._types import MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
+from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
+
+LIFT_BUDGET_FACTOR = 4  # one lift may build up to this many times the guest's memory
 
 
 class Emitter:
@@ -41,6 +43,10 @@ class Emitter:
         self.budget = budget
         self.clocked = clock
         self.counting = False
+        self.needs: list[str] = []  # byte counts of allocations outside loops
+        self.needs_in_loops = False  # some are inside loops: summed into `_need` at run time
+        self.base_depth = 0
+        self.in_lists = 0  # how deep inside list-element loops the lifting code is
 
     @property
     def encoding_id(self) -> str:
@@ -88,28 +94,54 @@ class Emitter:
 
     def need(self, nbytes: str) -> None:
         """Count `nbytes` toward what this call will allocate in the guest."""
-        if self.counting:
+        if not self.counting:
+            return
+        if self.depth > self.base_depth:
+            self.needs_in_loops = True
             self.emit(f"_need += {nbytes}")
+        else:
+            self.needs.append(nbytes)
+
+    def count_needs(self) -> None:
+        """Start counting allocations (before the checks of a call's arguments)."""
+        self.counting, self.needs, self.needs_in_loops = True, [], False
+        self.base_depth = self.depth
+        self.emit("_need = 0")
+
+    def check_needs(self, cap: int) -> None:
+        """After the checks: refuse a call whose arguments cannot fit in the memory cap."""
+        self.counting = False
+        total = " + ".join((["_need"] if self.needs_in_loops else []) + self.needs)
+        if total:
+            self.emit(f"if {total} > {cap}: raise _too_big({total}, {cap})")
+        if not self.needs_in_loops:  # `_need = 0` was not needed after all
+            self.lines.remove("    " * self.base_depth + "_need = 0")
 
     def span(self, ptr: str, nbytes: str, align: int) -> None:
-        """Check a guest range before reading it: aligned, within the view, in budget."""
-        tests = [f"{ptr} + {nbytes} > _lm", f"{nbytes} > {MAX_BYTE_LENGTH}"]
+        """Check a guest range before reading it: aligned and within the view; and, inside
+        a list (where many values may alias the same bytes), within the lifting budget."""
+        tests = [f"{ptr} + {nbytes} > _lm"]
         if align > 1:
             tests.insert(0, f"{ptr} & {align - 1}")
         self.emit(f"if {' or '.join(tests)}: _bad_span({ptr}, {nbytes}, {align}, _lm)")
-        if self.budget:
+        if self.budget and self.in_lists:
             self.emit(f"_b -= {nbytes}")
             self.emit("if _b < 0: _over_budget(_s, _lm)")
+
+    def in_list(self) -> _InList:
+        """Generate the body of a loop over list elements (see `span`)."""
+        return _InList(self)
 
     def clock(self, counter: str) -> None:
         """In a long loop: look at the call's deadline every CLOCK_EVERY iterations."""
         if self.clocked:
-            self.emit(f"if not {counter} & 255: _clock(_s)")
+            self.emit(f"if {counter} & 255 == 255: _clock(_s)")
 
     def lift_preamble(self, types: list[ValType]) -> None:
         self.emit("_lm = len(_m)")
-        if self.budget and any(t.reads_memory() for t in types):
-            self.emit("_b = _budget(_s, _lm)")
+        if self.budget and any(t.amplifies() for t in types):
+            self.emit(f"_b = {LIFT_BUDGET_FACTOR} * _lm")
+            self.emit("if _b > _BUDGET: _b = _BUDGET")
 
 
 class _Indent:
@@ -121,6 +153,16 @@ class _Indent:
 
     def __exit__(self, *exc: object) -> None:
         self.emitter.depth -= 1
+
+
+class _InList(_Indent):
+    def __enter__(self) -> None:
+        super().__enter__()
+        self.emitter.in_lists += 1
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__()
+        self.emitter.in_lists -= 1
 
 
 class Plan:
@@ -169,13 +211,12 @@ def export_source(
         em.emit(f"    raise _reentered({fn.where!r})")
         if any(isinstance(t, Own) for p in params for t in p.type.walk()):
             em.emit("_moved = set()")
-        em.counting = allocates and cap is not None
-        if em.counting:
-            em.emit("_need = 0")
+        counting = allocates and cap is not None
+        if counting:
+            em.count_needs()
         prepared = [p.type.check(em, p.name, p.name) for p in params]
-        em.counting = False
-        if allocates and cap is not None:
-            em.emit(f"if _need > {cap}: raise _too_big(_need, {cap})")
+        if counting:
+            em.check_needs(cap)  # type: ignore[arg-type]
         if timed:
             em.emit("_s.calls += 1  # starts this call's clock at the next epoch tick")
         if fueled:
@@ -207,7 +248,11 @@ def export_source(
         _emit_call(em, str(plan.core), n_slots)
         value = "None"
         if by_pointer:
-            em.emit("_r = _s.lift_result(_lift, _cx, _slots[0] & 0xFFFFFFFF)")
+            em.emit("_rp = _slots[0] & 0xFFFFFFFF")
+            em.emit("try:")
+            em.emit("    _r = _lift(_s, _cx.m, _rp)")
+            em.emit("except BaseException as _x:")
+            em.emit("    _r = _s.lift_again(_lift, _cx, _rp, _x)")
             value = "_r"
         elif result is not None:
             if _fallible(result):
@@ -269,8 +314,14 @@ def import_source(
             with em.indent():
                 em.emit("if _DEFERRED: _raise_deferred()")
                 em.emit("_slots = _RAW.from_address(_raw)")
-                em.emit(f"_cx = _s.abi[{abi}]" if abi is not None else "_cx = None")
-                em.emit("_args = _s.lift_args(_lift, _cx, _slots)")
+                if abi is None:
+                    em.emit("_args = _lift(_s, _EMPTY, _slots)")
+                else:
+                    em.emit(f"_cx = _s.abi[{abi}]")
+                    em.emit("try:")
+                    em.emit("    _args = _lift(_s, _cx.m, _slots)")
+                    em.emit("except BaseException as _x:")
+                    em.emit("    _args = _s.lift_again(_lift, _cx, _slots, _x)")
                 em.emit("_r = _TARGET(*_args)")
                 if result is not None:
                     _emit_import_result(em, fn, result, params_raw, by_pointer, cap)
@@ -288,13 +339,12 @@ def _emit_import_result(
     where = f"result of {fn.where}"
     if any(isinstance(t, Own) for t in result.walk()):
         em.emit("_moved = set()")
-    em.counting = result.allocates() and cap is not None
-    if em.counting:
-        em.emit("_need = 0")
+    counting = result.allocates() and cap is not None
+    if counting:
+        em.count_needs()
     prepared = result.check(em, "_r", where)
-    em.counting = False
-    if result.allocates() and cap is not None:
-        em.emit(f"if _need > {cap}: raise _too_big(_need, {cap})")
+    if counting:
+        em.check_needs(cap)  # type: ignore[arg-type]
     if by_pointer or result.allocates():
         em.emit("_ctx = _c_void_p(_caller_context(_caller))  # allocations re-enter the caller")
     if by_pointer:

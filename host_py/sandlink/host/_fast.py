@@ -27,7 +27,7 @@ import wasmtime
 from . import _ffi as ffi
 from . import _interrupts as interrupts
 from ._cache import Cache, sha256
-from ._codegen import Emitter, Plan, export_source, import_source
+from ._codegen import LIFT_BUDGET_FACTOR, Emitter, Plan, export_source, import_source
 from ._engine import engine_for
 from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError, Timeout
 from ._exports import Component, expose
@@ -409,34 +409,22 @@ class Session:
         raise self.host.trap_error(message, code, self)
 
     def lift_failed(self, exc: BaseException) -> None:
-        """Lifting a result failed: the guest broke the ABI (or the host ran out of budget)."""
+        """Lifting a flat result failed: the guest broke the ABI."""
         self.retire()
         raise _lift_error(exc) from None
 
-    def lift_result(self, lift: Callable[..., Any], abi: Abi, ptr: int) -> Any:
-        try:
-            return lift(self, abi.m, ptr)
-        except OutOfView:
-            abi.sync(self.ctx)  # memory grew during the call: lift again with a longer view
-            try:
-                return lift(self, abi.m, ptr)
-            except BaseException as exc:
-                self.lift_failed(exc)
-        except BaseException as exc:
-            self.lift_failed(exc)
-
-    def lift_args(self, lift: Callable[..., Any], abi: Abi | None, slots: Any) -> Any:
-        view = _EMPTY if abi is None else abi.m
-        try:
-            return lift(self, view, slots)
-        except OutOfView:
-            if abi is None:
-                raise GuestTrap("guest arguments point outside its memory") from None
+    def lift_again(self, lift: Callable[..., Any], abi: Abi, arg: Any, exc: BaseException) -> Any:
+        """After a first lift failed with `exc`: if the guest only pointed past the host's
+        view (its memory grew during the call), refresh the view and lift again; else, or
+        if it fails again, the guest broke the ABI: retire this session and raise."""
+        if isinstance(exc, OutOfView):
             abi.sync(self.ctx)
-        try:
-            return lift(self, abi.m, slots)
-        except BaseException as exc:
-            raise _lift_error(exc) from None
+            try:
+                return lift(self, abi.m, arg)
+            except BaseException as again:
+                exc = again
+        self.retire()
+        raise _lift_error(exc) from None
 
     # -- entering the guest outside an export call
 
@@ -643,8 +631,9 @@ class FastHost:
             _reentered=_reentered,
             _too_big=_too_big,
             _clock=_clock,
-            _budget=self._budget,
+            _BUDGET=self.limits.memory or 1 << 64,
             _over_budget=self._over_budget,
+            _EMPTY=_EMPTY,
         )
         return em
 
@@ -751,16 +740,11 @@ class FastHost:
                 )
         return GuestTrap(message, code)
 
-    def _budget(self, session: Session, view_length: int) -> int:
-        """How many bytes one lift may build: 4x the guest's memory, within the memory cap."""
-        cap = self.limits.memory
-        budget = 4 * view_length
-        return budget if cap is None or cap > budget else cap
-
     def _over_budget(self, session: Session, view_length: int) -> None:
+        budget = min(self.limits.memory or 1 << 64, LIFT_BUDGET_FACTOR * view_length)
         raise MemoryLimitExceeded(
-            f"the guest's result would need more than {self._budget(session, view_length)} "
-            f"bytes to lift (its memory is {view_length} bytes): refused"
+            f"lifting the guest's value would build more than {budget} bytes "
+            f"({LIFT_BUDGET_FACTOR}x its {view_length}-byte memory, within Limits.memory): refused"
         )
 
 

@@ -83,8 +83,14 @@ class ValType:
         return any(child.allocates() for child in self.children())
 
     def reads_memory(self) -> bool:
-        """Does lifting a value of this type read lists or strings (so it needs a budget)?"""
+        """Does lifting a value of this type read lists or strings from memory?"""
         return any(child.reads_memory() for child in self.children())
+
+    def amplifies(self) -> bool:
+        """Can a lifted value of this type be much bigger than the guest memory it reads (a
+        list whose elements point elsewhere, maybe all at the same bytes)? Then its lift
+        charges what it builds to a budget."""
+        return any(child.amplifies() for child in self.children())
 
     # -- code generation: see the module docstring
 
@@ -148,7 +154,9 @@ class _Scalar(ValType):
     def from_leaves(
         self, em: Emitter, raw: str, index: Iterator[int], variants: dict[int, int], addr: str
     ) -> str:
-        return em.bind(self.from_cell(f"{raw}[{next(index)}]"))
+        cell = f"{raw}[{next(index)}]"
+        value = self.from_cell(cell)
+        return value if value == cell else em.bind(value)  # a plain cell needs no name
 
 
 class Bool(_Scalar):
@@ -346,6 +354,9 @@ class List(ValType):
     def reads_memory(self) -> bool:
         return True
 
+    def amplifies(self) -> bool:
+        return self.element.reads_memory()
+
     @property
     def is_bytes(self) -> bool:
         return isinstance(self.element, Int) and self.element.kind == "u8"
@@ -436,15 +447,18 @@ class List(ValType):
         if not variants:  # fixed layout: unpack each element whole
             row = em.fresh("r")
             rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}])"
-            em.emit(f"for {i}, {row} in enumerate({rows}):")
-            with em.indent():
-                em.clock(i)
+            nested = element.reads_memory()  # its elements read more: watch the clock
+            em.emit(f"for {i}, {row} in enumerate({rows}):" if nested else f"for {row} in {rows}:")
+            with em.in_list():
+                if nested:
+                    em.clock(i)
                 value = element.from_leaves(em, row, itertools.count(), {}, "None")
                 em.emit(f"{result}.append({value})")
             return result
         em.emit(f"for {i} in range({n}):")
-        with em.indent():
-            em.clock(i)
+        with em.in_list():
+            if element.reads_memory():
+                em.clock(i)
             em.emit(f"{result}.append({element.load(em, f'{ptr} + {i} * {width}')})")
         return result
 
