@@ -332,7 +332,18 @@ class String(ValType):
             nbytes = em.bind(f"{units} << 1")
             em.span(ptr, nbytes, 2)
             return em.bind(f"_utf16(_m[{ptr}:{ptr} + {nbytes}])")
-        return em.bind(f"_latin1_or_utf16(_m, {ptr}, {units}, _lm)")
+        # latin1+utf16: the top bit of the length says UTF-16 (then it counts code units).
+        text, nbytes = em.fresh("v"), em.fresh("n")
+        em.emit(f"if {units} & {UTF16_TAG:#x}:")
+        with em.indent():
+            em.emit(f"{nbytes} = ({units} ^ {UTF16_TAG:#x}) << 1")
+            em.span(ptr, nbytes, 2)
+            em.emit(f"{text} = _utf16(_m[{ptr}:{ptr} + {nbytes}])")
+        em.emit("else:")
+        with em.indent():
+            em.span(ptr, units, 2)
+            em.emit(f"{text} = _m[{ptr}:{ptr} + {units}].tobytes().decode('latin-1')")
+        return text
 
 
 class List(ValType):
