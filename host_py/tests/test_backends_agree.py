@@ -315,3 +315,30 @@ def test_parse_person_mutated_seed(backends, edits):
 @given(text=st.text(max_size=60))
 def test_parse_person_random_junk(backends, text):
     agree(backends, "parse_person", text)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda k: k.ws_mask("text", RFC_KEY), TypeError),
+        (lambda k: k.ws_mask(b"x" * 100, RFC_KEY, -1), OverflowError),
+        (lambda k: k.parse_person(42), TypeError),
+        (lambda k: k.parse_person("lone \ud800"), sandlink.JsonError),
+        (lambda k: k.hello(None), TypeError),
+        (lambda k: k.add(1, 2**32), OverflowError),
+        (lambda k: k.buffer(-1), OverflowError),
+    ],
+)
+@pytest.mark.parametrize("backend", sandlink.BACKENDS)
+def test_a_bad_argument_leaves_the_instance_and_its_buffers_intact(backend, call, error):
+    """Arguments are checked before the guest is touched: the buffer made before the bad
+    call is still live, with its bytes, and the object keeps working."""
+    k = sandlink.load(backend, print=lambda line: None, cache_dir=False)
+    buf = k.buffer(8)
+    buf.write(b"abcdefgh")
+    with pytest.raises(error):
+        call(k)
+    assert not buf.closed and buf.read() == b"abcdefgh"
+    k.ws_mask_into(buf, RFC_KEY)
+    assert buf.read() == reference_mask(b"abcdefgh", RFC_KEY)
+    assert k.add(2, 3) == 5

@@ -161,7 +161,7 @@ def test_garbage_collected_buffers_are_dropped_at_the_next_call():
     gc.collect()
     buf = api.Buffer(4)  # drops the last collected one first
     assert buf.len_() == 4
-    assert not host(api)._orphans
+    assert not host(api)._instance().orphans
 
 
 # A component whose resource `thing` (rep: the u32 it was made with) has an own<thing> static

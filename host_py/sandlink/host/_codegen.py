@@ -135,7 +135,7 @@ class Emitter:
     def clock(self, counter: str) -> None:
         """In a long loop: look at the call's deadline every CLOCK_EVERY iterations."""
         if self.clocked:
-            self.emit(f"if {counter} & 255 == 255: _clock(_s)")
+            self.emit(f"if {counter} & 255 == 255: _s.check()")
 
     def lift_preamble(self, types: list[ValType]) -> None:
         self.emit("_lm = len(_m)")

@@ -1,20 +1,27 @@
-"""Engines shared by configuration, and the epoch ticker that makes timeouts and Ctrl-C work.
+"""Engines shared by configuration, and the epoch ticks that make timeouts and Ctrl-C work.
 
 One Engine per fuel setting, shared by every component loaded with it. Every engine
-interrupts wasm at epochs: each tick (10 ms) runs the store's deadline callback, which
-enforces `Limits.timeout` and lets a pending Ctrl-C stop the call. One daemon ticker
-thread per engine, started at its first instance and stopped when the engine is no longer
-used (or at interpreter exit). After `fork()` the child restarts the tickers it had.
+interrupts wasm at epochs: at each tick (10 ms) a running store calls its deadline
+callback, which enforces `Limits.timeout` through the store's `Clock` and lets a pending
+Ctrl-C stop the call. One daemon ticker thread per engine, started at its first instance
+and stopped when the engine is no longer used (or at interpreter exit). After `fork()` the
+child restarts the tickers it had.
 """
 
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import threading
+import time
 import weakref
+from typing import Any
 
 import wasmtime
+
+from . import _ffi as ffi
+from . import _interrupts as interrupts
 
 TICK = 0.01  # seconds per epoch: the resolution of timeouts and of Ctrl-C
 
@@ -94,3 +101,79 @@ def _stop_all() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+CLOCKS: dict[int, Clock] = {}  # by id: the `env` that raw callbacks of a store get
+_clock_ids = itertools.count(1)
+
+
+class Clock:
+    """The time and the failures of the calls into one Store.
+
+    `calls` counts entries into the guest from the host; the first epoch tick a call sees
+    starts its clock (`watched_since`), so a nested entry never restarts it. `pending` is
+    the exception a callback caught, to be raised by the call it failed.
+    """
+
+    __slots__ = ("calls", "id", "pending", "timed_out", "timeout", "watched", "watched_since")
+
+    def __init__(self, timeout: float | None) -> None:
+        self.id = next(_clock_ids)
+        self.timeout = timeout
+        self.calls = self.watched = 0
+        self.watched_since = 0.0
+        self.timed_out = False
+        self.pending: BaseException | None = None
+
+    def watch(self, store: wasmtime.Store, engine: EngineHandle) -> None:
+        """Call the deadline callback at every tick while `store` runs wasm."""
+        CLOCKS[self.id] = self
+        ffi.on_epoch_deadline(store, _DEADLINE, self.id)
+        store.set_epoch_deadline(1)
+        engine.start_ticker()
+
+    def forget(self) -> None:
+        CLOCKS.pop(self.id, None)
+
+    def check(self) -> None:
+        """Raise Timeout if the current call is past its deadline (for host work: lifting)."""
+        timeout = self.timeout
+        if timeout is None:
+            return
+        now = time.monotonic()
+        if self.calls != self.watched:
+            self.watched, self.watched_since = self.calls, now
+        elif now - self.watched_since >= timeout:
+            from ._errors import Timeout
+
+            self.timed_out = True
+            raise Timeout(f"call took longer than the {timeout} s limit", "INTERRUPT")
+
+
+@interrupts.callback_entry
+def _on_deadline(context: int, env: int, delta: Any, kind: Any, _c: Clock | None = None) -> int:
+    try:
+        _c = CLOCKS[env]
+        if interrupts.DEFERRED:
+            interrupts.raise_deferred()
+        timeout = _c.timeout
+        if timeout is not None:
+            now = time.monotonic()
+            if _c.calls != _c.watched:  # the first tick of a call starts its clock
+                _c.watched, _c.watched_since = _c.calls, now
+            elif now - _c.watched_since >= timeout:
+                _c.timed_out = True
+                return ffi.error_new(b"sandlink: call timed out")
+        delta[0] = 1
+        kind[0] = ffi.DEADLINE_CONTINUE
+        return 0
+    except BaseException as exc:
+        try:
+            if _c is not None and _c.pending is None:
+                _c.pending = exc.with_traceback(None)  # its frame holds wasmtime's pointers
+            return ffi.error_new(b"sandlink: interrupted")
+        except BaseException:
+            return ffi.error_new(b"sandlink: interrupted")
+
+
+_DEADLINE = ffi.DeadlineCallback(_on_deadline)

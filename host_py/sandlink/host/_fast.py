@@ -15,10 +15,8 @@ functions use. A trap discards the thread's session; the next call makes a new o
 from __future__ import annotations
 
 import ctypes
-import itertools
 import struct
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,8 +26,8 @@ from . import _ffi as ffi
 from . import _interrupts as interrupts
 from ._cache import Cache, sha256
 from ._codegen import LIFT_BUDGET_FACTOR, Emitter, Plan, export_source, import_source
-from ._engine import engine_for
-from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError, Timeout
+from ._engine import CLOCKS, Clock, engine_for
+from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError
 from ._exports import Component, expose
 from ._limits import Limits
 from ._resources import HELPERS as RESOURCE_HELPERS
@@ -47,8 +45,6 @@ from ._structure import (
 )
 from ._types import ResourceType
 
-_SESSIONS: dict[int, Session] = {}  # by id: what raw callbacks get as their `env`
-_session_ids = itertools.count(1)
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
 _RAW_SLOT = ctypes.c_uint64 * 2
 _LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError, IndexError)
@@ -88,43 +84,24 @@ def _func_type(ty: CoreType) -> wasmtime.FuncType:
 # -- raw callbacks: each starts with `try:` (see _interrupts) and never lets anything escape
 
 
+def _keepable(exc: BaseException) -> BaseException:
+    """`exc` without the frames of sandlink's generated code at the head of its traceback:
+    they hold views of memory (guest memory, wasmtime's call buffers) that must not outlive
+    the call. The frames of the host's own code (a callback that raised) stay."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith("<sandlink"):
+        tb = tb.tb_next
+    return exc.with_traceback(tb)
+
+
 def _trap_from(session: Session | None, exc: BaseException, what: str) -> int:
     """The trap a raw host function returns for `exc`, kept to be raised by the call."""
     try:
         if session is not None and session.pending is None:
-            session.pending = exc
+            session.pending = _keepable(exc)
         return ffi.new_trap(f"sandlink: {what} failed ({type(exc).__name__})")
     except BaseException:
         return ffi.new_trap("sandlink: a host function failed")
-
-
-@interrupts.callback_entry
-def _on_deadline(context: int, env: int, delta: Any, kind: Any, _s: Session | None = None) -> int:
-    try:
-        _s = _SESSIONS[env]
-        if interrupts.DEFERRED:
-            interrupts.raise_deferred()
-        timeout = _s.timeout
-        if timeout is not None:
-            now = time.monotonic()
-            if _s.calls != _s.watched:  # the first tick of a call starts its clock
-                _s.watched, _s.watched_since = _s.calls, now
-            elif now - _s.watched_since >= timeout:
-                _s.timed_out = True
-                return ffi.error_new(b"sandlink: call timed out")
-        delta[0] = 1
-        kind[0] = ffi.DEADLINE_CONTINUE
-        return 0
-    except BaseException as exc:
-        try:
-            if _s is not None and _s.pending is None:
-                _s.pending = exc
-            return ffi.error_new(b"sandlink: interrupted")
-        except BaseException:
-            return ffi.error_new(b"sandlink: interrupted")
-
-
-_DEADLINE = ffi.DeadlineCallback(_on_deadline)
 
 
 def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]:
@@ -133,7 +110,7 @@ def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]
     @interrupts.callback_entry
     def intrinsic(env: int, caller: int, raw: int, n: int, _s: Session | None = None) -> int:
         try:
-            _s = _SESSIONS[env]
+            _s = CLOCKS[env]
             if interrupts.DEFERRED:
                 interrupts.raise_deferred()
             slot = _RAW_SLOT.from_address(raw)
@@ -149,6 +126,7 @@ def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]
                     _s.call_raw(dtor, (rep,), ctypes.c_void_p(ffi.caller_context(caller)))
             return 0
         except BaseException as exc:
+            exc.__traceback__ = None  # its frame holds a view of wasmtime's call buffer
             return _trap_from(_s, exc, f"resource.{kind}")
 
     return intrinsic
@@ -186,7 +164,9 @@ class Abi:
         size = ffi.memory_data_size(ctx, self.memory)
         if size != self.size:
             self.base = ffi.memory_data(ctx, self.memory)
-            self.m = memoryview((ctypes.c_ubyte * size).from_address(self.base)).cast("B")
+            array = (ctypes.c_ubyte * size).from_address(self.base)
+            array.keep_alive = self.session  # type: ignore[attr-defined]  # and so its Store
+            self.m = memoryview(array).cast("B")
             self.size = size
 
     def alloc(self, ctx: Any, size: int, align: int) -> int:
@@ -232,7 +212,7 @@ class Abi:
         return memoryview(array).cast("B")
 
 
-class Session:
+class Session(Clock):
     """One thread's Store and instance, and the raw-call buffers that go with them."""
 
     __slots__ = (
@@ -242,40 +222,28 @@ class Session:
         "abi",
         "call_args",
         "call_trap",
-        "calls",
         "ctx",
         "funcs",
         "host",
-        "id",
         "in_host",
         "instances",
         "orphans",
-        "pending",
         "retired",
         "slots",
         "store",
         "tables",
         "thread",
-        "timed_out",
-        "timeout",
         "trap_slot",
-        "watched",
-        "watched_since",
     )
 
     def __init__(self, host: FastHost) -> None:
+        super().__init__(host.limits.timeout)
         self.host = host
-        self.id = next(_session_ids)
         self.thread = threading.current_thread()
-        self.pending: BaseException | None = None
         self.retired = False
         self.in_host = 0  # host callbacks running on this session (the guest is active)
         self.orphans: list[tuple[int, int]] = []  # (destructor, rep) of collected resources
-        self.calls = self.watched = 0
-        self.watched_since = 0.0
-        self.timed_out = False
         limits = host.limits
-        self.timeout = limits.timeout
         self.tables = [HandleTable(r.describe(), limits.handles) for r in host.structure.resources]
         self.store = store = wasmtime.Store(host.engine)
         self.ctx = ctypes.c_void_p(ffi.store_context(store))
@@ -290,11 +258,8 @@ class Session:
         self.funcs: list[ctypes.c_void_p | None] = [None] * len(host.raw_refs)
         self.abi: list[Abi | None] = [None] * len(host.abi_keys)
         self._keep: list[Any] = []  # the wasmtime objects whose structs raw calls point at
-        _SESSIONS[self.id] = self
         try:
-            ffi.on_epoch_deadline(store, _DEADLINE, self.id)
-            store.set_epoch_deadline(1)
-            host.engine_handle.start_ticker()
+            self.watch(store, host.engine_handle)
             self._instantiate()
         except BaseException:
             self.retire()
@@ -382,7 +347,7 @@ class Session:
     def retire(self) -> None:
         """Never use this instance again (its resources go stale with it)."""
         self.retired = True
-        _SESSIONS.pop(self.id, None)
+        self.forget()
         local = self.host.local
         if getattr(local, "s", None) is self:
             del local.s
@@ -411,6 +376,7 @@ class Session:
     def lift_failed(self, exc: BaseException) -> None:
         """Lifting a flat result failed: the guest broke the ABI."""
         self.retire()
+        exc.__traceback__ = None  # its frames hold views of guest memory: let them go now
         raise _lift_error(exc) from None
 
     def lift_again(self, lift: Callable[..., Any], abi: Abi, arg: Any, exc: BaseException) -> Any:
@@ -480,18 +446,6 @@ def _lift_error(exc: BaseException) -> BaseException:
 
 
 # -- helpers of generated code that need the host
-
-
-def _clock(s: Session) -> None:
-    timeout = s.timeout
-    if timeout is None:
-        return
-    now = time.monotonic()
-    if s.calls != s.watched:
-        s.watched, s.watched_since = s.calls, now
-    elif now - s.watched_since >= timeout:
-        s.timed_out = True
-        raise Timeout(f"call took longer than the {timeout} s limit", "INTERRUPT")
 
 
 def _reentered(where: str) -> SandlinkError:
@@ -622,7 +576,7 @@ class FastHost:
             _SIZES=_SIZES,
             _SET_FUEL=ffi.set_fuel,
             _FUEL=ctypes.c_uint64(limits.fuel or 0),
-            _SESSIONS=_SESSIONS,
+            _SESSIONS=CLOCKS,
             _DEFERRED=interrupts.DEFERRED,
             _raise_deferred=interrupts.raise_deferred,
             _trap_from=_trap_from,
@@ -630,7 +584,6 @@ class FastHost:
             _caller_context=ffi.caller_context,
             _reentered=_reentered,
             _too_big=_too_big,
-            _clock=_clock,
             _BUDGET=self.limits.memory or 1 << 64,
             _over_budget=self._over_budget,
             _EMPTY=_EMPTY,

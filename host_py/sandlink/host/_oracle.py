@@ -27,18 +27,17 @@ types:
 from __future__ import annotations
 
 import inspect
-import math
 import struct
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import wasmtime
 import wasmtime.component as wc
 
+from . import _interrupts as interrupts
 from ._checks import check_buffer, check_int, check_str
-from ._engine import TICK, engine_for
+from ._engine import Clock, engine_for
 from ._errors import (
     GuestTrap,
     MemoryLimitExceeded,
@@ -53,6 +52,7 @@ from ._structure import (
     Function,
     Param,
     assign_record_classes,
+    check_supported,
     class_name,
     resolve_imports,
 )
@@ -72,7 +72,6 @@ from ._types import (
     Result,
     String,
     Tuple,
-    Unsupported,
     ValType,
     Variant,
 )
@@ -397,19 +396,19 @@ class ResourceObject:
     method per `[method]R.f` export and the class one static method per `[static]R.f`. An
     instance owns its guest resource until `close()` (or the end of a `with` block) drops it,
     or until it is passed to an `own<R>` parameter, which gives the guest ownership. It lives
-    in the wasmtime Store it was made in: once that Store is discarded (after any trap), using
-    it raises StaleResourceError. An instance garbage-collected while open is dropped at the
-    next call into its component (never from `__del__` itself, which may run in the
-    middle of a call).
+    in the instance (one per thread) it was made in: once that instance is discarded (after
+    any trap), or from another thread, using it raises StaleResourceError. An instance
+    garbage-collected while open is dropped at the next call into its instance (never from
+    `__del__` itself, which may run in the middle of a call).
     """
 
-    __slots__ = ("__weakref__", "_handle", "_store", "_why")
+    __slots__ = ("__weakref__", "_handle", "_owner", "_why")
     _api: ClassVar[OracleHost]
     _resource: ClassVar[ResourceType]
     _constructor: ClassVar[Callable[..., Any] | None] = None
 
     _handle: wc.ResourceAny | None
-    _store: weakref.ReferenceType[wasmtime.Store]
+    _owner: _Instance
     _why: str | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -422,19 +421,21 @@ class ResourceObject:
         """Everything happened in `__new__` (the constructor export)."""
 
     @classmethod
-    def _wrap(cls, store: wasmtime.Store, handle: wc.ResourceAny) -> ResourceObject:
+    def _wrap(cls, owner: _Instance, handle: wc.ResourceAny) -> ResourceObject:
         obj = object.__new__(cls)
-        obj._handle, obj._store, obj._why = handle, weakref.ref(store), None
+        obj._handle, obj._owner, obj._why = handle, owner, None
         return obj
 
     def _stale_reason(self) -> str | None:
-        """Why this object cannot be used any more (retiring it), or None if it is live."""
+        """Why this object cannot be used here (retiring it if for good), or None."""
         handle = self._handle
         if handle is None:
             return self._why
-        store = self._store()
-        if store is None or store is not self._api._store:
+        owner = self._owner
+        if owner.retired:
             self._retire("its instance was discarded after a trap")
+        elif owner.thread is not threading.current_thread():
+            return "it belongs to another thread's instance"
         else:
             try:
                 handle.ptr()
@@ -458,7 +459,7 @@ class ResourceObject:
                 self._retire("it was given to the guest")
 
     def _live(self) -> wc.ResourceAny:
-        """The handle, or StaleResourceError if closed, given away or lost with its instance."""
+        """The handle, or StaleResourceError if closed, given away, lost, or not this thread's."""
         why = self._stale_reason()
         if why is not None:
             raise StaleResourceError(f"this {type(self).__name__} cannot be used: {why}")
@@ -466,17 +467,18 @@ class ResourceObject:
         return self._handle
 
     def check_live(self) -> None:
-        """Raise StaleResourceError unless the resource can still be used."""
+        """Raise StaleResourceError unless the resource can be used here."""
         self._live()
 
     @property
     def closed(self) -> bool:
         """True once the resource is closed, given away, or lost with its instance."""
-        return self._stale_reason() is not None
+        return self._handle is None or self._owner.retired
 
     def close(self) -> None:
         """Drops the guest resource (runs its destructor). Idempotent; a no-op once the
-        resource is given away or lost with its instance."""
+        resource is given away or lost with its instance; from another thread it raises
+        StaleResourceError (that thread's instance must not be entered from here)."""
         if self._handle is not None:
             self._api._close_resource(self)
 
@@ -490,8 +492,8 @@ class ResourceObject:
     def __del__(self) -> None:
         try:
             handle, self._handle, self._why = self._handle, None, "it was closed"
-            if handle is not None:
-                self._api._orphans.append((self._store, handle))
+            if handle is not None and not self._owner.retired:
+                self._owner.orphans.append(handle)
         except BaseException:  # best effort: never raise from __del__
             pass
 
@@ -504,6 +506,23 @@ class ResourceObject:
 
 
 # --- the instance -----------------------------------------------------------------------------
+
+
+class _Instance(Clock):
+    """One thread's Store and component instance (wasmtime-py objects are not thread-safe)."""
+
+    __slots__ = ("__weakref__", "depth", "funcs", "orphans", "retired", "store", "thread")
+
+    def __init__(self, timeout: float | None) -> None:
+        super().__init__(timeout)
+        self.thread = threading.current_thread()
+        self.store: wasmtime.Store | None = None
+        self.funcs: dict[Function, wc.Func] = {}
+        self.depth = 0  # calls in progress (a host callback calling back in would nest them)
+        self.retired = False
+        # Handles of resource objects collected while open, dropped at the next outermost
+        # call (list.append is atomic, so `__del__` may add from any thread).
+        self.orphans: list[wc.ResourceAny] = []
 
 
 # wasmtime.component reports traps as errors whose text names the trap; the fast host gets
@@ -535,10 +554,10 @@ def _signature(params: Iterable[Param]) -> inspect.Signature:
 class OracleHost:
     """A component instantiated through `wasmtime.component`, its exports as methods.
 
-    After any failed call (trap, or an exception raised by an import) the instance is dropped
-    and the next call runs in a fresh one: wasmtime refuses to re-enter a trapped instance.
-    Resources made in the dropped instance are stale from then on. The oracle serves one
-    call at a time (wasmtime-py objects are not thread-safe).
+    Each thread gets its own instance. After any failed call (trap, or an exception raised
+    by an import) the thread's instance is dropped and its next call runs in a fresh one:
+    wasmtime refuses to re-enter a trapped instance. Resources made in the dropped instance
+    are stale from then on.
     """
 
     backend = "component"
@@ -553,14 +572,9 @@ class OracleHost:
     ) -> None:
         self.label = label
         self.limits = limits
-        self._handle = engine_for(limits.fuel is not None)
-        self._engine = self._handle.engine
-        self._pending: BaseException | None = None
-        self._lock = threading.RLock()  # re-entrant: an import may call back in (and is refused)
-        self._depth = 0  # calls in progress
-        # Handles of resource objects collected while open: (store, handle), dropped at the
-        # next outermost call (list.append is atomic, so `__del__` may add from any thread).
-        self._orphans: list[tuple[weakref.ReferenceType[wasmtime.Store], wc.ResourceAny]] = []
+        self.engine_handle = engine_for(limits.fuel is not None)
+        self._engine = self.engine_handle.engine
+        self._local = threading.local()
         try:
             self._component = wc.Component(self._engine, wasm)
         except wasmtime.WasmtimeError as exc:
@@ -569,20 +583,11 @@ class OracleHost:
         self.exports = reflection.exports
         self.imports = reflection.imports
         self.record_classes = assign_record_classes([*self.exports, *self.imports], classes or {})
-        for fn in self.exports + self.imports:
-            for part in (t for ty in fn.type.types() for t in ty.walk()):
-                if isinstance(part, Unsupported):
-                    raise UnsupportedTypeError(
-                        f"{fn.where}: WIT type {part.describe()} is not supported"
-                    )
-                if isinstance(part, (Own, Borrow)) and not part.resource.defined:
-                    raise UnsupportedTypeError(
-                        f"{fn.where}: {part.describe()} is a resource the host would implement, "
-                        "which is not supported yet"
-                    )
+        for fn in self.exports:
+            check_supported(fn, exported=True)
+        for fn in self.imports:
+            check_supported(fn, exported=False)
         self._linker = self._link(imports or {})
-        self._store: wasmtime.Store | None = None
-        self._funcs: dict[Function, wc.Func] = {}
         items: dict[str | None, dict[str, Any]] = {}
         resources: list[ResourceType] = []
         for fn in self.exports:
@@ -602,7 +607,8 @@ class OracleHost:
                 scope[fn.name] = self._method(fn)
         self.component = Component(self, f"component {label} (oracle)")
         self.interfaces = expose(self.component, items)
-        self._instantiate()  # link errors show up here, not at the first call
+        interrupts.install()
+        self._instance()  # link errors and start-function traps show up here
 
     # -- imports ----------------------------------------------------------------------------
 
@@ -633,6 +639,8 @@ class OracleHost:
             target.add_func(fn.wit_name, self._host_func(fn, given[(fn.interface, fn.wit_name)]))
 
     def _host_func(self, fn: Function, callback: Callable[..., Any]) -> Callable[..., Any]:
+        local = self._local
+
         def host(_store: Any, *raw_args: Any) -> Any:
             try:
                 args = [from_wasmtime(p.type, a) for p, a in zip(fn.params, raw_args, strict=True)]
@@ -643,35 +651,47 @@ class OracleHost:
             except BaseException as exc:
                 # wasmtime-py lets a BaseException (KeyboardInterrupt) escape its ctypes
                 # trampoline, which crashes the process: keep it, fail the call, re-raise later.
-                if self._pending is None:
-                    self._pending = exc
+                instance = getattr(local, "instance", None)
+                if instance is not None and instance.pending is None:
+                    instance.pending = exc
                 raise _HostFailed(fn.where) from None
 
         return host
 
     # -- exports ----------------------------------------------------------------------------
 
-    def _instantiate(self) -> None:
+    def _instance(self) -> _Instance:
+        """This thread's instance (made on first use, and again after a trap)."""
+        instance = getattr(self._local, "instance", None)
+        if instance is not None:
+            return instance
+        instance = _Instance(self.limits.timeout)
+        self._local.instance = instance
         store = wasmtime.Store(self._engine)
         if self.limits.memory is not None:
             store.set_limits(memory_size=self.limits.memory)
-        self._arm(store)
+        instance.watch(store, self.engine_handle)
+        self._enter(instance, store)
         try:
-            instance = self._linker.instantiate(store, self._component)
+            component = self._linker.instantiate(store, self._component)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            error = self._failed(exc)
-            raise (error or SandlinkError(str(exc))) from None
+            raise self._failed(instance, exc) or SandlinkError(str(exc)) from None
+        except BaseException:
+            self._discard(instance)
+            raise
         funcs = {}
         for fn in self.exports:
             parent = (
-                None if fn.interface is None else instance.get_export_index(store, fn.interface)
+                None if fn.interface is None else component.get_export_index(store, fn.interface)
             )
-            index = instance.get_export_index(store, fn.wit_name, parent)
-            func = None if index is None else instance.get_func(store, index)
+            index = component.get_export_index(store, fn.wit_name, parent)
+            func = None if index is None else component.get_func(store, index)
             if func is None:
+                self._discard(instance)
                 raise SandlinkError(f"export {fn.where} not found in the instance")
             funcs[fn] = func
-        self._store, self._funcs = store, funcs
+        instance.store, instance.funcs = store, funcs
+        return instance
 
     def _method(self, fn: Function, this: bool = False) -> Callable[..., Any]:
         params = fn.params[1:] if this else fn.params
@@ -727,19 +747,11 @@ class OracleHost:
                 namespace[method] = self._method(fn, this=True)
         return type(name, (ResourceObject,), namespace)
 
-    def _lift(self, resource: ResourceType, handle: wc.ResourceAny) -> ResourceObject:
-        """An `own<R>` result, which lives in the current store, as an object of R's class."""
-        assert resource.cls is not None and self._store is not None
-        return resource.cls._wrap(self._store, handle)  # type: ignore[attr-defined]
-
-    def _arm(self, store: wasmtime.Store) -> None:
-        """Give the next call (or instantiation) its full time and fuel budget."""
-        limits = self.limits
-        ticks = 1 << 62 if limits.timeout is None else max(1, math.ceil(limits.timeout / TICK))
-        store.set_epoch_deadline(ticks)
-        self._handle.start_ticker()
-        if limits.fuel is not None:
-            store.set_fuel(limits.fuel)
+    def _enter(self, instance: _Instance, store: wasmtime.Store) -> None:
+        """Give the next entry into the guest its full time and fuel budget."""
+        instance.calls += 1
+        if self.limits.fuel is not None:
+            store.set_fuel(self.limits.fuel)
 
     def _check_fits(self, args: Iterable[Any]) -> None:
         """An argument bigger than the memory limit cannot be lowered: say so up front."""
@@ -754,46 +766,48 @@ class OracleHost:
 
     def _invoke(self, fn: Function, arguments: Mapping[str, Any]) -> Any:
         self._check_fits(arguments.values())
-        with self._lock:
-            if self._depth:
-                raise SandlinkError(
-                    f"{fn.where} was called from a host callback of the same component: "
-                    "a component instance cannot be re-entered while it runs"
-                )
-            self._drop_orphans()  # first: a failing drop discards the store
-            lent = _Lent()
-            raw_args = [to_wasmtime(p.type, arguments[p.name], p.name, lent) for p in fn.params]
-            try:
-                raw = self._call_locked(fn, raw_args)
-            finally:
-                for obj in lent.owned:
-                    obj._given_away()
-            return None if fn.result is None else from_wasmtime(fn.result, raw, self._lift)
-
-    def _call_locked(self, fn: Function, raw_args: list[Any]) -> Any:
-        if self._store is None:
-            self._instantiate()
-        store = self._store
+        instance = self._instance()
+        if instance.depth:
+            raise SandlinkError(
+                f"{fn.where} was called from a host callback of the same component on the same "
+                "thread: a component instance cannot be re-entered while it runs"
+            )
+        self._drop_orphans(instance)  # first: a failing drop discards the instance
+        instance = self._instance()
+        lent = _Lent()
+        raw_args = [to_wasmtime(p.type, arguments[p.name], p.name, lent) for p in fn.params]
+        store = instance.store
         assert store is not None
-        self._arm(store)
-        self._depth += 1
+        self._enter(instance, store)
+        instance.depth += 1
         try:
-            return self._funcs[fn](store, *raw_args)
+            raw = instance.funcs[fn](store, *raw_args)
         except BaseException as exc:
-            error = self._failed(exc)
+            error = self._failed(instance, exc)
             if error is None:
                 raise
             raise error from None
         finally:
-            self._depth -= 1
+            instance.depth -= 1
+            for obj in lent.owned:
+                obj._given_away()
+        if fn.result is None:
+            return None
+        return from_wasmtime(fn.result, raw, lambda r, handle: r.cls._wrap(instance, handle))  # type: ignore[union-attr]
 
-    def _failed(self, exc: BaseException) -> BaseException | None:
-        """Discards the instance after a failed call; the exception to raise for `exc` (None:
-        re-raise `exc` itself)."""
+    def _discard(self, instance: _Instance) -> None:
+        instance.retired = True
+        instance.forget()
+        if getattr(self._local, "instance", None) is instance:
+            self._local.instance = None
+
+    def _failed(self, instance: _Instance, exc: BaseException) -> BaseException | None:
+        """Discards the instance after a failed entry; the exception to raise for `exc`
+        (None: re-raise `exc` itself)."""
         # A trap (or an import's exception, which wasmtime turns into one) poisons the
         # instance: drop it so the next call gets a fresh one.
-        self._store, self._funcs = None, {}
-        pending, self._pending = self._pending, None
+        self._discard(instance)
+        pending, instance.pending = instance.pending, None
         if pending is not None:
             return pending
         if isinstance(exc, wasmtime.Trap):
@@ -808,46 +822,48 @@ class OracleHost:
                 )
         else:
             return None
+        if instance.timed_out:
+            code = "INTERRUPT"
         return self.limits.exceeded(code) or GuestTrap(message, code)
 
     # -- resource drops ---------------------------------------------------------------------
 
     def _close_resource(self, obj: ResourceObject) -> None:
-        with self._lock:
-            if obj._stale_reason() is not None:  # closed, given away or lost: nothing to drop
-                return
-            handle, store = obj._handle, obj._store()
-            obj._handle, obj._why = None, "it was closed"
-            assert handle is not None and store is not None
-            if self._depth:  # inside a call (an import closing it): drop it afterwards
-                self._orphans.append((obj._store, handle))
-                return
-            self._drop_orphans()
-            if store is self._store:  # unless an orphan's drop just discarded it
-                self._drop(store, handle)
+        why = obj._stale_reason()
+        if why is not None:
+            if obj._handle is not None:  # alive, but another thread's
+                raise StaleResourceError(f"this {type(obj).__name__} cannot be closed: {why}")
+            return
+        handle, instance = obj._handle, obj._owner
+        obj._handle, obj._why = None, "it was closed"
+        assert handle is not None
+        if instance.depth:  # inside a call (an import closing it): drop it afterwards
+            instance.orphans.append(handle)
+            return
+        self._drop_orphans(instance)
+        if not instance.retired:  # unless an orphan's drop just discarded it
+            self._drop(instance, handle)
 
-    def _drop(self, store: wasmtime.Store, handle: wc.ResourceAny) -> None:
+    def _drop(self, instance: _Instance, handle: wc.ResourceAny) -> None:
         """Runs the resource's destructor (guest code, so under the call limits)."""
+        store = instance.store
+        assert store is not None
         try:
-            self._arm(store)
+            self._enter(instance, store)
             handle.drop(store)
         except BaseException as exc:
-            error = self._failed(exc)
+            error = self._failed(instance, exc)
             if error is None:
                 raise
             raise error from None
         finally:
             handle.close()
 
-    def _drop_orphans(self) -> None:
+    def _drop_orphans(self, instance: _Instance) -> None:
         """Drops the handles of resource objects collected while open."""
-        while self._orphans:
-            store_ref, handle = self._orphans.pop()
-            store = store_ref()
-            if store is None or store is not self._store:
-                handle.close()  # its instance is gone, and the resource with it
-                continue
+        while instance.orphans and not instance.retired:
+            handle = instance.orphans.pop()
             try:
-                self._drop(store, handle)
+                self._drop(instance, handle)
             except SandlinkError:
                 pass  # its destructor trapped: the instance is discarded, nothing to report to

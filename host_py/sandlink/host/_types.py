@@ -452,12 +452,12 @@ class List(ValType):
             return em.bind(f"_m[{ptr}:{ptr} + {n}].cast('b').tolist()")
         fmt, variants = leaf_format(element)
         if isinstance(element, _Scalar):  # one cell per element
-            rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}])"
+            rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}].tobytes())"
             return em.bind(f"[{element.from_cell('_r[0]')} for _r in {rows}]")
         result, i = em.bind("[]"), em.fresh("i")
         if not variants:  # fixed layout: unpack each element whole
             row = em.fresh("r")
-            rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}])"
+            rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}].tobytes())"
             nested = element.reads_memory()  # its elements read more: watch the clock
             em.emit(f"for {i}, {row} in enumerate({rows}):" if nested else f"for {row} in {rows}:")
             with em.in_list():
