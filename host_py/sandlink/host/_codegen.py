@@ -242,7 +242,7 @@ def export_source(
         if allocates:
             em.depth -= 1
             em.emit("except BaseException:")
-            em.emit("    _s.abandon()  # its memory holds a half-lowered call")
+            em.emit("    _s.retire()  # its memory holds a half-lowered call")
             em.emit("    raise")
         n_slots = max(1 if spilled else len(flat_params), 1 if by_pointer else len(flat_results))
         _emit_call(em, str(plan.core), n_slots)

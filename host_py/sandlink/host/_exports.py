@@ -10,9 +10,12 @@ export can shadow it.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from ._structure import python_name
+from ._engine import EngineHandle, engine_for
+from ._limits import Limits
+from ._structure import Function, python_name
 
 
 class Namespace:
@@ -36,6 +39,27 @@ class Namespace:
 
     def __reduce__(self) -> Any:
         raise TypeError(f"{self.__label} cannot be pickled (load the component again instead)")
+
+
+class Host:
+    """What both backends keep behind a loaded component (its `__sandlink__`)."""
+
+    backend = ""
+    exports: list[Function]  # every exported function, described
+    imports: list[Function]  # every imported function, described
+    record_classes: dict[str, type]  # the class of each record, by WIT name
+    component: Component  # the loaded object
+    interfaces: dict[str, Namespace]  # each exported interface's namespace, by full name
+
+    def __init__(self, label: str, limits: Limits) -> None:
+        self.label = label
+        self.limits = limits
+        self.engine_handle: EngineHandle = engine_for(limits.fuel is not None)
+        self.engine = self.engine_handle.engine
+        self.local = threading.local()  # each thread's own instance
+
+    def __repr__(self) -> str:
+        return f"<sandlink {self.backend} host of {self.label}>"
 
 
 class Component(Namespace):

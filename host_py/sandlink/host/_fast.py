@@ -26,9 +26,9 @@ from . import _ffi as ffi
 from . import _interrupts as interrupts
 from ._cache import Cache, sha256
 from ._codegen import LIFT_BUDGET_FACTOR, Emitter, Plan, export_source, import_source
-from ._engine import CLOCKS, Clock, engine_for
+from ._engine import CLOCKS, Clock
 from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError
-from ._exports import Component, expose
+from ._exports import Component, Host, expose
 from ._limits import Limits
 from ._resources import HELPERS as RESOURCE_HELPERS
 from ._resources import GuestResource, HandleTable
@@ -352,8 +352,6 @@ class Session(Clock):
         if getattr(local, "s", None) is self:
             del local.s
 
-    abandon = retire  # what generated code calls when a call cannot complete
-
     def fail(
         self, error: int | None, slots: Any = None, trap_slot: int | None = None, why: str = ""
     ) -> None:
@@ -461,7 +459,7 @@ def _too_big(need: int, cap: int) -> MemoryLimitExceeded:
     )
 
 
-class FastHost:
+class FastHost(Host):
     """A component loaded on the fast host: the state behind its exports."""
 
     backend = "wasm"
@@ -475,11 +473,7 @@ class FastHost:
         limits: Limits,
         cache: Cache,
     ) -> None:
-        self.label = label
-        self.limits = limits
-        self.engine_handle = engine_for(limits.fuel is not None)
-        self.engine = self.engine_handle.engine
-        self.local = threading.local()
+        super().__init__(label, limits)
         self.cache = cache
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
         cache.load("valid", digest, key, lambda: self._validate(wasm), bytes, bytes)

@@ -37,7 +37,7 @@ import wasmtime.component as wc
 
 from . import _interrupts as interrupts
 from ._checks import check_buffer, check_int, check_str
-from ._engine import Clock, engine_for
+from ._engine import Clock
 from ._errors import (
     GuestTrap,
     MemoryLimitExceeded,
@@ -45,7 +45,7 @@ from ._errors import (
     StaleResourceError,
     UnsupportedTypeError,
 )
-from ._exports import Component, expose
+from ._exports import Component, Host, expose
 from ._limits import Limits
 from ._reflect import Reflection
 from ._structure import (
@@ -86,11 +86,6 @@ _CaseTypes = Variant | Option | Result
 # --- wasmtime-py's tagging rule, replicated on our descriptions -------------------------------
 
 
-def _cases(ty: _CaseTypes) -> tuple[tuple[str, ValType | None], ...]:
-    """The cases in wasmtime-py's order (`VariantLikeType._cases`)."""
-    return ty.cases
-
-
 def _classes(ty: ValType | None) -> frozenset[type]:
     """The Python classes wasmtime-py produces and accepts for `ty` (`ValType.add_classes`)."""
     match ty:
@@ -118,7 +113,7 @@ def _classes(ty: ValType | None) -> frozenset[type]:
             if _tagged(ty):
                 return frozenset({wc.Variant})
             out: set[type] = set()
-            for _, case_ty in _cases(ty):
+            for _, case_ty in ty.cases:
                 out |= _classes(case_ty)
             return frozenset(out)
     raise UnsupportedTypeError(f"no wasmtime-py convention for {ty!r}")
@@ -127,7 +122,7 @@ def _classes(ty: ValType | None) -> frozenset[type]:
 def _tagged(ty: _CaseTypes) -> bool:
     """True when wasmtime-py wraps this type's values in `wasmtime.component.Variant`."""
     seen: set[type] = set()
-    for _, case_ty in _cases(ty):
+    for _, case_ty in ty.cases:
         case = _classes(case_ty)
         if case & seen:
             return True
@@ -147,7 +142,7 @@ def _lower_case(ty: _CaseTypes, case: str, raw: Any, name: str) -> Any:
     if _tagged(ty):
         return wc.Variant(case, raw)
     # Untagged: wasmtime-py takes the first case whose classes accept `raw`; make sure it is ours.
-    for other, other_ty in _cases(ty):
+    for other, other_ty in ty.cases:
         if other == case:
             return raw
         if _accepts(other_ty, raw):
@@ -160,7 +155,7 @@ def _lower_case(ty: _CaseTypes, case: str, raw: Any, name: str) -> Any:
 
 def _lift_case(ty: _CaseTypes, raw: Any) -> tuple[str, ValType | None, Any]:
     """(case name, case type, raw payload) of a wasmtime-py value of type `ty`."""
-    cases = _cases(ty)
+    cases = ty.cases
     if _tagged(ty):
         assert isinstance(raw, wc.Variant), raw
         for case, case_ty in cases:
@@ -551,7 +546,7 @@ def _signature(params: Iterable[Param]) -> inspect.Signature:
     )
 
 
-class OracleHost:
+class OracleHost(Host):
     """A component instantiated through `wasmtime.component`, its exports as methods.
 
     Each thread gets its own instance. After any failed call (trap, or an exception raised
@@ -570,16 +565,12 @@ class OracleHost:
         classes: Mapping[str, type] | None,
         limits: Limits,
     ) -> None:
-        self.label = label
-        self.limits = limits
-        self.engine_handle = engine_for(limits.fuel is not None)
-        self._engine = self.engine_handle.engine
-        self._local = threading.local()
+        super().__init__(label, limits)
         try:
-            self._component = wc.Component(self._engine, wasm)
+            self._component = wc.Component(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
             raise SandlinkError(f"invalid component: {exc}") from None
-        reflection = Reflection(self._component, self._engine)
+        reflection = Reflection(self._component, self.engine)
         self.exports = reflection.exports
         self.imports = reflection.imports
         self.record_classes = assign_record_classes([*self.exports, *self.imports], classes or {})
@@ -619,7 +610,7 @@ class OracleHost:
         )
         if missing:
             raise SandlinkError(f"missing import: {', '.join(missing)}")
-        linker = wc.Linker(self._engine)
+        linker = wc.Linker(self.engine)
         by_interface: dict[str | None, list[Function]] = {}
         for fn in self.imports:
             by_interface.setdefault(fn.interface, []).append(fn)
@@ -639,7 +630,7 @@ class OracleHost:
             target.add_func(fn.wit_name, self._host_func(fn, given[(fn.interface, fn.wit_name)]))
 
     def _host_func(self, fn: Function, callback: Callable[..., Any]) -> Callable[..., Any]:
-        local = self._local
+        local = self.local
 
         def host(_store: Any, *raw_args: Any) -> Any:
             try:
@@ -662,12 +653,12 @@ class OracleHost:
 
     def _instance(self) -> _Instance:
         """This thread's instance (made on first use, and again after a trap)."""
-        instance = getattr(self._local, "instance", None)
+        instance = getattr(self.local, "instance", None)
         if instance is not None:
             return instance
         instance = _Instance(self.limits.timeout)
-        self._local.instance = instance
-        store = wasmtime.Store(self._engine)
+        self.local.instance = instance
+        store = wasmtime.Store(self.engine)
         if self.limits.memory is not None:
             store.set_limits(memory_size=self.limits.memory)
         instance.watch(store, self.engine_handle)
@@ -781,12 +772,7 @@ class OracleHost:
         self._enter(instance, store)
         instance.depth += 1
         try:
-            raw = instance.funcs[fn](store, *raw_args)
-        except BaseException as exc:
-            error = self._failed(instance, exc)
-            if error is None:
-                raise
-            raise error from None
+            raw = self._guest(instance, lambda: instance.funcs[fn](store, *raw_args))
         finally:
             instance.depth -= 1
             for obj in lent.owned:
@@ -795,11 +781,21 @@ class OracleHost:
             return None
         return from_wasmtime(fn.result, raw, lambda r, handle: r.cls._wrap(instance, handle))  # type: ignore[union-attr]
 
+    def _guest(self, instance: _Instance, run: Callable[[], Any]) -> Any:
+        """Run guest code of `instance`; a failure discards it and raises what happened."""
+        try:
+            return run()
+        except BaseException as exc:
+            error = self._failed(instance, exc)
+            if error is None:
+                raise
+            raise error from None
+
     def _discard(self, instance: _Instance) -> None:
         instance.retired = True
         instance.forget()
-        if getattr(self._local, "instance", None) is instance:
-            self._local.instance = None
+        if getattr(self.local, "instance", None) is instance:
+            self.local.instance = None
 
     def _failed(self, instance: _Instance, exc: BaseException) -> BaseException | None:
         """Discards the instance after a failed entry; the exception to raise for `exc`
@@ -850,12 +846,7 @@ class OracleHost:
         assert store is not None
         try:
             self._enter(instance, store)
-            handle.drop(store)
-        except BaseException as exc:
-            error = self._failed(instance, exc)
-            if error is None:
-                raise
-            raise error from None
+            self._guest(instance, lambda: handle.drop(store))
         finally:
             handle.close()
 
