@@ -199,11 +199,11 @@ def probe_cache(directory) -> tuple[str, str]:
 
 def test_a_second_process_loads_from_the_cache(tmp_path):
     cache = tmp_path / "cache"
-    everything = "module,module,module,valid"  # its three core modules, and its validation
+    everything = "module,module,module,structure"  # its three core modules, its structure
     assert probe_cache(cache) == ("", everything)
     assert probe_cache(cache) == (everything, "")
     entries = sorted(p.name.split("-")[0] for p in cache.iterdir())
-    assert entries == ["module", "module", "module", "valid"]
+    assert entries == ["code", "module", "module", "module", "structure"]
     assert cache.stat().st_mode & 0o777 == 0o700  # private: wasmtime runs what it loads
 
 
@@ -213,7 +213,7 @@ def test_a_corrupt_cache_entry_is_rebuilt(tmp_path):
         data = bytearray(entry.read_bytes())
         data[len(data) // 2] ^= 0xFF
         entry.write_bytes(bytes(data))
-    everything = "module,module,module,valid"
+    everything = "module,module,module,structure"
     assert probe_cache(tmp_path) == ("", everything)
     assert probe_cache(tmp_path) == (everything, "")
 

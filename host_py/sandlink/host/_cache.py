@@ -52,21 +52,14 @@ class Cache:
     def load(
         self,
         kind: str,
-        wasm_sha256: str,
+        digest: str,
         engine_key: tuple,
         compile: Callable[[], T],
         serialize: Callable[[T], bytes],
         deserialize: Callable[[bytes], T],
     ) -> T:
-        """The cached compilation of `kind` for this wasm and engine, else a fresh (saved) one."""
-        if self.directory is None:
-            self.misses.append(kind)
-            return compile()
-        key = sha256(
-            repr((kind, wasm_sha256, engine_key, _runtime_fingerprint())).encode()
-        ).hexdigest()
-        path = self.directory / f"{kind}-{key[:40]}.bin"
-        payload = _read_verified(path)
+        """The cached compilation of `kind` for `digest` and engine, else a fresh (saved) one."""
+        payload = self.read(kind, digest, engine_key)
         if payload is not None:
             try:
                 value = deserialize(payload)
@@ -77,8 +70,23 @@ class Cache:
                 return value
         value = compile()
         self.misses.append(kind)
-        self._write(path, bytes(serialize(value)))
+        self.write(kind, digest, engine_key, bytes(serialize(value)))
         return value
+
+    def read(self, kind: str, digest: str, engine_key: tuple) -> bytes | None:
+        """The verified payload of an entry, or None."""
+        if self.directory is None:
+            return None
+        return _read_verified(self._path(kind, digest, engine_key))
+
+    def write(self, kind: str, digest: str, engine_key: tuple, payload: bytes) -> None:
+        if self.directory is not None:
+            self._write(self._path(kind, digest, engine_key), payload)
+
+    def _path(self, kind: str, digest: str, engine_key: tuple) -> Path:
+        assert self.directory is not None
+        key = sha256(repr((kind, digest, engine_key, _runtime_fingerprint())).encode()).hexdigest()
+        return self.directory / f"{kind}-{key[:40]}.bin"
 
     def _write(self, path: Path, payload: bytes) -> None:
         import tempfile  # only on a miss: it is slow to import

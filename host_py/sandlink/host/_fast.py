@@ -15,6 +15,8 @@ functions use. A trap discards the thread's session; the next call makes a new o
 from __future__ import annotations
 
 import ctypes
+import marshal
+import pickle
 import struct
 import threading
 from collections.abc import Callable, Mapping
@@ -38,9 +40,9 @@ from ._structure import (
     CoreType,
     Function,
     ModuleInfo,
+    Structure,
     assign_record_classes,
     class_name,
-    read_structure,
     resolve_imports,
 )
 from ._types import ResourceType
@@ -476,11 +478,23 @@ class FastHost(Host):
         super().__init__(label, limits)
         self.cache = cache
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
-        cache.load("valid", digest, key, lambda: self._validate(wasm), bytes, bytes)
         self.modules: list[wasmtime.Module] = []
-        self.structure = structure = read_structure(
-            wasm, lambda raw: self._compile(raw, cache, key)
+        structure, module_hashes = cache.load(
+            "structure",
+            digest,
+            key,
+            lambda: self._read(wasm, cache, key),
+            pickle.dumps,
+            pickle.loads,
         )
+        if not self.modules:  # the structure came from the cache: so may the modules
+            for i, module_hash in enumerate(module_hashes):
+                self.modules.append(
+                    self._module(cache, key, module_hash, lambda i=i: _core_modules(wasm)[i])
+                )
+        self.structure = structure
+        self._codes = _load_codes(cache, digest, key)
+        self._new_codes = 0
         self.exports, self.imports = structure.exports, structure.imports
         functions = [
             *structure.exports,
@@ -512,6 +526,8 @@ class FastHost(Host):
                 callback = ffi.UncheckedCallback(_intrinsic(kind, resource.index, dtor))
                 self.callbacks[ref] = (callback, _func_type(_intrinsic_type(kind)))
         items = self._compile_exports()
+        if self._new_codes:
+            cache.write("code", digest, key, marshal.dumps(self._codes))
         self.component = Component(self, f"component {label} (wasm)")
         self.interfaces = expose(self.component, items)
         interrupts.install()
@@ -519,28 +535,38 @@ class FastHost(Host):
 
     # -- loading
 
-    def _validate(self, wasm: bytes) -> bytes:
+    def _read(self, wasm: bytes, cache: Cache, key: tuple) -> tuple[Structure, list[str]]:
+        """Validate the component (wasmtime) and read its structure (on a cache miss)."""
         import wasmtime.component  # only on a cache miss: it is slow to import
+
+        from ._graph import read_structure
 
         try:
             wasmtime.component.Component(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
             raise SandlinkError(f"invalid component: {exc}") from None
-        return b"valid"
+        hashes: list[str] = []
 
-    def _compile(self, raw_modules: list[bytes], cache: Cache, key: tuple) -> list[ModuleInfo]:
+        def module_info(raw_modules: list[bytes]) -> list[ModuleInfo]:
+            for raw in raw_modules:
+                hashes.append(sha256(raw).hexdigest())
+                self.modules.append(self._module(cache, key, hashes[-1], lambda raw=raw: raw))
+            return [_module_info(m) for m in self.modules]
+
+        return read_structure(wasm, module_info), hashes
+
+    def _module(
+        self, cache: Cache, key: tuple, module_hash: str, raw: Callable[[], bytes]
+    ) -> wasmtime.Module:
         engine = self.engine
-        for raw in raw_modules:
-            module = cache.load(
-                "module",
-                sha256(raw).hexdigest(),
-                key,
-                lambda raw=raw: wasmtime.Module(engine, raw),
-                lambda m: m.serialize(),
-                lambda data: wasmtime.Module.deserialize(engine, data),
-            )
-            self.modules.append(module)
-        return [_module_info(m) for m in self.modules]
+        return cache.load(
+            "module",
+            module_hash,
+            key,
+            lambda: wasmtime.Module(engine, raw()),
+            lambda m: m.serialize(),
+            lambda data: wasmtime.Module.deserialize(engine, data),
+        )
 
     def _raw_ref(self, ref: CoreRef) -> int:
         index = self.raw_index.get(ref)
@@ -592,7 +618,7 @@ class FastHost(Host):
             em = self._emitter(options.encoding)
             source, n_raw = import_source(fn, abi, em, cap=self.limits.memory)
             em.globals.update(_TARGET=targets[i], _RAW=ctypes.c_uint64 * (2 * n_raw))
-            trampoline = _build(em, source, "_trampoline", f"import {fn.where}")
+            trampoline = self._build(em, source, "_trampoline", f"import {fn.where}")
             interrupts.callback_entry(trampoline)
             ref = CoreRef("lower", i, "")
             ty = self.structure.ref_types[ref]
@@ -620,7 +646,7 @@ class FastHost(Host):
                 fueled=limits.fuel is not None,
                 cap=limits.memory,
             )
-            caller = _build(em, source, "_export", f"export {fn.where}")
+            caller = self._build(em, source, "_export", f"export {fn.where}")
             caller.__name__ = caller.__qualname__ = fn.name
             self._attach(items.setdefault(fn.interface, {}), fn, caller)
         for resource in self.structure.resources:
@@ -687,6 +713,19 @@ class FastHost(Host):
                 )
         return GuestTrap(message, code)
 
+    def _build(self, em: Emitter, source: str, name: str, label: str) -> Callable[..., Any]:
+        """Define the generated function `name` (its code from the cache when it has it)."""
+        source_hash = sha256(source.encode()).hexdigest()
+        code = self._codes.get(source_hash)
+        if code is None:
+            code = self._codes[source_hash] = compile(source, f"<sandlink {label}>", "exec")
+            self._new_codes += 1
+        namespace = em.globals
+        exec(code, namespace)
+        fn = namespace[name]
+        fn.__sandlink_source__ = source
+        return fn
+
     def _over_budget(self, session: Session, view_length: int) -> None:
         budget = min(self.limits.memory or 1 << 64, LIFT_BUDGET_FACTOR * view_length)
         raise MemoryLimitExceeded(
@@ -695,12 +734,24 @@ class FastHost(Host):
         )
 
 
-def _build(em: Emitter, source: str, name: str, label: str) -> Callable[..., Any]:
-    namespace = em.globals
-    exec(compile(source, f"<sandlink {label}>", "exec"), namespace)
-    fn = namespace[name]
-    fn.__sandlink_source__ = source
-    return fn
+def _core_modules(wasm: bytes) -> list[bytes]:
+    """The core modules of a component (for one evicted from the cache)."""
+    from ._binary import read_component
+
+    return read_component(wasm).modules
+
+
+def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
+    """The compiled generated code of a component, by the sha256 of its source."""
+    payload = cache.read("code", digest, key)
+    if payload is not None:
+        try:
+            codes = marshal.loads(payload)
+            if isinstance(codes, dict):
+                return codes
+        except (ValueError, EOFError, TypeError):
+            pass
+    return {}
 
 
 def _intrinsic_type(kind: str) -> CoreType:
