@@ -23,17 +23,20 @@ from ._structure import Function
 from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
 
 LIFT_BUDGET_FACTOR = 4  # one lift may build up to this many times the guest's memory
+SPAN_COST = 16  # what a list or string inside a list costs the budget besides its bytes
+CLOCK_EVERY = 1 << 20  # budget spent between two looks at the call's deadline
 
 
 class Emitter:
     """Collects generated source lines and the constants they refer to.
 
-    `encoding` is the function's string encoding; `budget` makes lifts charge lists and
-    strings to `_b` (the lifting budget); `clock` makes long list lifts look at the call's
-    deadline; `counting` makes checks add the bytes a call will allocate to `_need`.
+    `encoding` is the function's string encoding; `budget` makes lifts charge the lists and
+    strings they read inside lists to `_b` (the lifting budget), looking at the call's
+    deadline every CLOCK_EVERY of it; `counting` makes checks add the bytes a call will
+    allocate to `_need`.
     """
 
-    def __init__(self, encoding: str = "utf8", *, budget: bool = False, clock: bool = False):
+    def __init__(self, encoding: str = "utf8", *, budget: bool = False):
         self.lines: list[str] = []
         self.depth = 0
         self.names = 0
@@ -41,7 +44,6 @@ class Emitter:
         self._consts: dict[Any, str] = {}
         self.encoding = encoding
         self.budget = budget
-        self.clocked = clock
         self.counting = False
         self.needs: list[str] = []  # byte counts of allocations outside loops
         self.needs_in_loops = False  # some are inside loops: summed into `_need` at run time
@@ -125,23 +127,19 @@ class Emitter:
             tests.insert(0, f"{ptr} & {align - 1}")
         self.emit(f"if {' or '.join(tests)}: _bad_span({ptr}, {nbytes}, {align}, _lm)")
         if self.budget and self.in_lists:
-            self.emit(f"_b -= {nbytes}")
-            self.emit("if _b < 0: _over_budget(_s, _lm)")
+            self.emit(f"_b -= {nbytes} + {SPAN_COST}")
+            self.emit("if _b < _t: _t = _spend(_s, _b, _lm)")
 
     def in_list(self) -> _InList:
         """Generate the body of a loop over list elements (see `span`)."""
         return _InList(self)
-
-    def clock(self, counter: str) -> None:
-        """In a long loop: look at the call's deadline every CLOCK_EVERY iterations."""
-        if self.clocked:
-            self.emit(f"if {counter} & 255 == 255: _s.check()")
 
     def lift_preamble(self, types: list[ValType]) -> None:
         self.emit("_lm = len(_m)")
         if self.budget and any(t.amplifies() for t in types):
             self.emit(f"_b = {LIFT_BUDGET_FACTOR} * _lm")
             self.emit("if _b > _BUDGET: _b = _BUDGET")
+            self.emit(f"_t = _b - {CLOCK_EVERY}")
 
 
 class _Indent:
@@ -303,9 +301,9 @@ def import_source(
             args = [t.lift(em, slots) for t in types]
             em.emit(f"return ({', '.join(args)}{',' if len(args) == 1 else ''})")
 
-    em.emit("def _trampoline(_env, _caller, _raw, _n):")
+    # `try:` comes first, so that nothing runs before the guard (see _interrupts)
+    em.emit("def _trampoline(_env, _caller, _raw, _n, _s=None):")
     with em.indent():
-        em.emit("_s = None")
         em.emit("try:")
         with em.indent():
             em.emit("_s = _SESSIONS[_env]")

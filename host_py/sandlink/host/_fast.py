@@ -27,7 +27,14 @@ import wasmtime
 from . import _ffi as ffi
 from . import _interrupts as interrupts
 from ._cache import Cache, sha256
-from ._codegen import LIFT_BUDGET_FACTOR, Emitter, Plan, export_source, import_source
+from ._codegen import (
+    CLOCK_EVERY,
+    LIFT_BUDGET_FACTOR,
+    Emitter,
+    Plan,
+    export_source,
+    import_source,
+)
 from ._engine import CLOCKS, Clock
 from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError
 from ._exports import Component, Host, expose
@@ -587,7 +594,7 @@ class FastHost(Host):
 
     def _emitter(self, encoding: str) -> Emitter:
         limits = self.limits
-        em = Emitter(encoding, budget=True, clock=limits.timeout is not None)
+        em = Emitter(encoding, budget=True)
         em.globals.update(RESOURCE_HELPERS)
         em.globals.update(
             _local=self.local,
@@ -605,7 +612,7 @@ class FastHost(Host):
             _reentered=_reentered,
             _too_big=_too_big,
             _BUDGET=self.limits.memory or 1 << 64,
-            _over_budget=self._over_budget,
+            _spend=self._spend,
             _EMPTY=_EMPTY,
         )
         return em
@@ -726,7 +733,12 @@ class FastHost(Host):
         fn.__sandlink_source__ = source
         return fn
 
-    def _over_budget(self, session: Session, view_length: int) -> None:
+    def _spend(self, session: Session, budget: int, view_length: int) -> int:
+        """A lift spent another CLOCK_EVERY of its budget: look at the deadline, refuse
+        what would go over budget; return where to look next."""
+        if budget >= 0:
+            session.check()
+            return budget - CLOCK_EVERY
         budget = min(self.limits.memory or 1 << 64, LIFT_BUDGET_FACTOR * view_length)
         raise MemoryLimitExceeded(
             f"lifting the guest's value would build more than {budget} bytes "

@@ -35,7 +35,6 @@ MAX_FLAT_PARAMS = 16
 MAX_FLAT_RESULTS = 1
 MAX_BYTE_LENGTH = (1 << 28) - 1  # of one string or list (the spec's MAX_*_BYTE_LENGTH)
 UTF16_TAG = 1 << 31
-CLOCK_EVERY = 256  # list elements lifted between two looks at the call's deadline
 
 
 def align_to(offset: int, alignment: int) -> int:
@@ -454,22 +453,18 @@ class List(ValType):
         if isinstance(element, _Scalar):  # one cell per element
             rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}].tobytes())"
             return em.bind(f"[{element.from_cell('_r[0]')} for _r in {rows}]")
-        result, i = em.bind("[]"), em.fresh("i")
+        result = em.bind("[]")
         if not variants:  # fixed layout: unpack each element whole
             row = em.fresh("r")
             rows = f"{em.struct(fmt)}.iter_unpack(_m[{ptr}:{ptr} + {nbytes}].tobytes())"
-            nested = element.reads_memory()  # its elements read more: watch the clock
-            em.emit(f"for {i}, {row} in enumerate({rows}):" if nested else f"for {row} in {rows}:")
+            em.emit(f"for {row} in {rows}:")
             with em.in_list():
-                if nested:
-                    em.clock(i)
                 value = element.from_leaves(em, row, itertools.count(), {}, "None")
                 em.emit(f"{result}.append({value})")
             return result
+        i = em.fresh("i")
         em.emit(f"for {i} in range({n}):")
         with em.in_list():
-            if element.reads_memory():
-                em.clock(i)
             em.emit(f"{result}.append({element.load(em, f'{ptr} + {i} * {width}')})")
         return result
 
