@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +85,34 @@ class Recorder:
                 "shout": self.shout,
             }
         }
+
+
+def wat_builder(directory: Path, out: Path) -> Callable[[str], Path]:
+    """`build(name)`: `directory/<name>.wat` compiled (once) to a component in `out`, with
+    `wasm-tools parse`; a missing tool or a bad fixture fails the test, saying which."""
+    tool = shutil.which("wasm-tools")
+    if tool is None:
+        pytest.fail(
+            f"wasm-tools is not on PATH: the fixtures in {directory.name}/ are compiled at "
+            "test time (`just setup` installs it into ~/.cargo/bin)"
+        )
+    built: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in built:
+            source, target = directory / f"{name}.wat", out / f"{name}.wasm"
+            proc = subprocess.run(
+                [tool, "parse", str(source), "-o", str(target)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if proc.returncode != 0:
+                pytest.fail(f"wasm-tools parse {source.name} failed:\n{proc.stderr}")
+            built[name] = target
+        return built[name]
+
+    return build
 
 
 def load_oracle(path: Any, imports: Any = None, **kwargs: Any) -> Any:

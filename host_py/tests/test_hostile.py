@@ -22,7 +22,6 @@ import keyword
 import os
 import reprlib
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from typing import Any
 import pytest
 
 import sandlink
+from conftest import wat_builder
 from sandlink import Limits
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -154,6 +154,7 @@ from __future__ import annotations
 
 import dataclasses, faulthandler, json, os, resource, signal, sys, threading, time
 import sandlink
+from conftest import wat_builder
 from sandlink import Limits
 
 MARK = {mark!r}
@@ -286,30 +287,7 @@ def expect(
 @pytest.fixture(scope="session")
 def wat(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """`wat(name)`: tests/hostile/<name>.wat compiled to a component binary."""
-    tool = shutil.which("wasm-tools")
-    if tool is None:
-        pytest.fail(
-            "wasm-tools is not on PATH: the hostile fixtures (tests/hostile/*.wat) are "
-            "compiled at test time (install it with `cargo install wasm-tools`)"
-        )
-    out_dir = tmp_path_factory.mktemp("hostile")
-    built: dict[str, Path] = {}
-
-    def build(name: str) -> Path:
-        if name not in built:
-            source, target = HOSTILE / f"{name}.wat", out_dir / f"{name}.wasm"
-            proc = subprocess.run(
-                [tool, "parse", str(source), "-o", str(target)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            if proc.returncode != 0:
-                pytest.fail(f"wasm-tools parse {source.name} failed:\n{proc.stderr}")
-            built[name] = target
-        return built[name]
-
-    return build
+    return wat_builder(HOSTILE, tmp_path_factory.mktemp("hostile"))
 
 
 def python_name(wit: str) -> str:

@@ -24,7 +24,6 @@ import dataclasses
 import json
 import math
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sandlink
+from conftest import wat_builder
 from sandlink import Err, Ok, Variant
 
 SHAPES = Path(__file__).resolve().parent / "wasmtime_py_shapes"
@@ -90,27 +90,7 @@ def record_classes(obj: Any) -> dict[str, type]:
 @pytest.fixture(scope="session")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """`build(name)`: wasmtime_py_shapes/<name>.wat compiled to a .wasm in a session tmp dir."""
-    tool = shutil.which("wasm-tools")
-    if tool is None:
-        pytest.fail(
-            "wasm-tools is not on PATH: it builds the wasmtime_py_shapes/*.wat fixtures "
-            "(install it with `cargo install wasm-tools`, and put ~/.cargo/bin on PATH)"
-        )
-    out = tmp_path_factory.mktemp("wasmtime_py_shapes")
-    built: dict[str, Path] = {}
-
-    def build(name: str) -> Path:
-        if name not in built:
-            wat, wasm = SHAPES / f"{name}.wat", out / f"{name}.wasm"
-            done = subprocess.run(
-                [tool, "parse", str(wat), "-o", str(wasm)], capture_output=True, text=True
-            )
-            if done.returncode != 0:
-                pytest.fail(f"wasm-tools parse {wat.name} failed:\n{done.stderr}")
-            built[name] = wasm
-        return built[name]
-
-    return build
+    return wat_builder(SHAPES, tmp_path_factory.mktemp("wasmtime_py_shapes"))
 
 
 Imports = Mapping[str, Mapping[str, Callable[..., Any]]]

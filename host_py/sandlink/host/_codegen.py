@@ -180,9 +180,19 @@ def _fallible(ty: ValType) -> bool:
 
 
 def export_source(
-    fn: Function, plan: Plan, em: Emitter, *, timed: bool, fueled: bool, cap: int | None
+    fn: Function,
+    plan: Plan,
+    em: Emitter,
+    *,
+    timed: bool,
+    fueled: bool,
+    cap: int | None,
+    nested: bool = False,
 ) -> str:
-    """The source of the Python function that calls export `fn`; its name is `_export`."""
+    """The source of the Python function that calls export `fn`; its name is `_export`.
+
+    `nested`: the caller of a function one part of a composed component lowers from
+    another; it runs inside a call already (the same session, clock and fuel)."""
     params = fn.params
     flat_params = fn.type.flat_params()
     flat_results = fn.type.flat_results()
@@ -201,12 +211,15 @@ def export_source(
 
     em.emit(f"def _export({', '.join(p.name for p in params)}):")
     with em.indent():
-        em.emit("try:")
-        em.emit("    _s = _local.s")
-        em.emit("except AttributeError:")
-        em.emit("    _s = _session()")
-        em.emit("if _s.in_host:")
-        em.emit(f"    raise _reentered({fn.where!r})")
+        if nested:
+            em.emit("_s = _local.s")
+        else:
+            em.emit("try:")
+            em.emit("    _s = _local.s")
+            em.emit("except AttributeError:")
+            em.emit("    _s = _session()")
+            em.emit("if _s.in_host:")
+            em.emit(f"    raise _reentered({fn.where!r})")
         if any(isinstance(t, Own) for p in params for t in p.type.walk()):
             em.emit("_moved = set()")
         counting = allocates and cap is not None
@@ -215,9 +228,9 @@ def export_source(
         prepared = [p.type.check(em, p.name, p.name) for p in params]
         if counting:
             em.check_needs(cap)  # type: ignore[arg-type]
-        if timed:
+        if timed and not nested:
             em.emit("_s.calls += 1  # starts this call's clock at the next epoch tick")
-        if fueled:
+        if fueled and not nested:
             em.emit("_SET_FUEL(_s.ctx, _FUEL)")
         em.emit("_slots = _s.slots")
         if plan.abi is not None:

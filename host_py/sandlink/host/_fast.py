@@ -523,7 +523,12 @@ class FastHost(Host):
         if missing:
             raise SandlinkError(f"missing import: {', '.join(missing)}")
         self._define_imports(
-            [given[(lw.function.interface, lw.function.wit_name)] for lw in structure.lowered]
+            [
+                self._caller(lw.function, nested=True)
+                if lw.function.core is not None  # a composed component's own function
+                else given[(lw.function.interface, lw.function.wit_name)]
+                for lw in structure.lowered
+            ]
         )
         for resource in structure.resources:
             dtor = None if resource.dtor is None else self._raw_ref(resource.dtor)
@@ -634,28 +639,7 @@ class FastHost(Host):
     def _compile_exports(self) -> dict[str | None, dict[str, Any]]:
         items: dict[str | None, dict[str, Any]] = {}
         for fn in self.structure.exports:
-            assert fn.core is not None and fn.options is not None
-            options = fn.options
-            plan = Plan(
-                self._raw_ref(fn.core),
-                self._abi(options.memory, options.realloc),
-                None if options.post_return is None else self._raw_ref(options.post_return),
-            )
-            flat = fn.type.lifted_core_type()
-            self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
-            em = self._emitter(options.encoding)
-            limits = self.limits
-            source = export_source(
-                fn,
-                plan,
-                em,
-                timed=limits.timeout is not None,
-                fueled=limits.fuel is not None,
-                cap=limits.memory,
-            )
-            caller = self._build(em, source, "_export", f"export {fn.where}")
-            caller.__name__ = caller.__qualname__ = fn.name
-            self._attach(items.setdefault(fn.interface, {}), fn, caller)
+            self._attach(items.setdefault(fn.interface, {}), fn, self._caller(fn))
         for resource in self.structure.resources:
             if resource.name is not None:
                 scope = items.setdefault(resource.interface, {})
@@ -666,6 +650,32 @@ class FastHost(Host):
                     )
                 scope[name] = resource.cls
         return items
+
+    def _caller(self, fn: Function, nested: bool = False) -> Callable[..., Any]:
+        """The compiled Python function that calls the lifted function `fn`."""
+        assert fn.core is not None and fn.options is not None
+        options = fn.options
+        plan = Plan(
+            self._raw_ref(fn.core),
+            self._abi(options.memory, options.realloc),
+            None if options.post_return is None else self._raw_ref(options.post_return),
+        )
+        flat = fn.type.lifted_core_type()
+        self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
+        em = self._emitter(options.encoding)
+        limits = self.limits
+        source = export_source(
+            fn,
+            plan,
+            em,
+            timed=limits.timeout is not None,
+            fueled=limits.fuel is not None,
+            cap=limits.memory,
+            nested=nested,
+        )
+        caller = self._build(em, source, "_export", f"export {fn.where}")
+        caller.__name__ = caller.__qualname__ = fn.name
+        return caller
 
     def _attach(self, scope: dict[str, Any], fn: Function, caller: Callable[..., Any]) -> None:
         if fn.kind == "function":

@@ -332,15 +332,15 @@ class _Evaluator:
     def lower(self, d: b.CanonLower, scope: _Scope) -> CoreRef:
         func = scope.get("func", d.func)
         if isinstance(func, _Lifted):
-            raise UnsupportedTypeError(
-                "composed components (a canon lower of a function the component lifts "
-                "itself) are not supported"
-            )
-        if not isinstance(func, _ImportedFunc):
+            # One part of a composed component calls another: the host lifts from the
+            # caller's side and lowers into the callee's (a fused adapter, in Python).
+            name = f"[internal {len(self.lowered)}]"
+            lowered = Function(name, None, func.type, func.core, func.options)
+        elif isinstance(func, _ImportedFunc):
+            lowered = Function(func.name, func.interface, func.type)
+        else:
             raise SandlinkError("invalid component: canon lower of a non-function")
-        fn = next(f for f in self.imports if (f.interface, f.wit_name) == func[:2])
-        lowered = Function(func.name, func.interface, func.type)
-        options = self.options(d.options, scope, f"canon lower of {fn.where}")
+        options = self.options(d.options, scope, f"canon lower of {lowered.where}")
         self.lowered.append(Lowered(lowered, options))
         ref = CoreRef("lower", len(self.lowered) - 1, "")
         self.ref_types[ref] = func.type.lowered_core_type()
@@ -529,7 +529,8 @@ def _raw_calls(
     """Every core function the host will call raw, with the type it must have."""
     checks: list[tuple[CoreRef, CoreType, str]] = []
     realloc = CoreType("func", ("i32", "i32", "i32", "i32"), ("i32",))
-    for fn in exports:
+    lifted_functions = [*exports, *(lw.function for lw in evaluator.lowered if lw.function.core)]
+    for fn in lifted_functions:
         assert fn.core is not None and fn.options is not None
         lifted = fn.type.lifted_core_type()
         checks.append((fn.core, lifted, f"export {fn.where}"))
@@ -548,6 +549,7 @@ def _raw_calls(
             checks.append(
                 (lowered.options.realloc, realloc, f"realloc of import {lowered.function.where}")
             )
+
     for resource in evaluator.resources:
         if resource.dtor is not None:
             checks.append(

@@ -173,7 +173,9 @@ class Function:
 
 
 class Lowered(NamedTuple):
-    """An imported function a core module calls (`canon lower`), with its options."""
+    """A function a core module calls (`canon lower`), with its lowering options: an
+    import, or (in a composed component) a function the component lifts itself, whose
+    `function.core` and `function.options` then say how to call it."""
 
     function: Function
     options: Options
@@ -213,6 +215,11 @@ def check_supported(fn: Function, exported: bool) -> None:
                 )
             if isinstance(part, Borrow) and not exported:
                 raise UnsupportedTypeError(f"{fn.where}: {part.describe()} handed to the host")
+            if isinstance(part, (Own, Borrow)) and fn.core is not None and not exported:
+                raise UnsupportedTypeError(
+                    f"{fn.where}: passing resources between the parts of a composed "
+                    "component is not supported"
+                )
 
 
 def assign_record_classes(
