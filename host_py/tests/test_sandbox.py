@@ -250,3 +250,9 @@ def test_guest_calls_run_in_parallel_with_the_gil_released(faults_wasm):
     elapsed = time.monotonic() - started
     assert outcomes == [sandlink.Timeout, sandlink.Timeout]
     assert elapsed < 0.55, f"{elapsed:.2f} s: the spins ran one after the other"
+
+
+@pytest.mark.parametrize("backend", GUEST_BACKENDS)
+def test_a_memory_cap_below_the_initial_memory_fails_the_load(backend):
+    with pytest.raises(sandlink.MemoryLimitExceeded, match="memory"):
+        sandlink.load(backend, limits=Limits(memory=64 * 1024), cache_dir=False)
