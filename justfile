@@ -62,12 +62,23 @@ lint: setup
     cargo fmt --all --check
     cargo clippy --locked --all-targets -p sandlink -- -D warnings
     cargo clippy --locked --target {{wasm_target}} --workspace -- -D warnings
-    {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench
-    {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench
+    {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench tools
+    {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench tools
+
+# Rewrite host_py/sandlink/_api.py (the kernels' WIT in Python) from wit/; tests fail while it is stale.
+api: setup
+    {{python}} tools/gen_api.py
 
 # What the component imports and exports, as WIT.
 wit: build-wasm
     wasm-tools component wit target/sandlink.wasm
+
+# Rewrite every derived file after a change to wit/ or src/ (see README, Adding a kernel).
+generate: api readme-artifact
+
+# Prove README's "Adding a kernel" on a copy of the tree (tools/check_add_kernel.py).
+check-add-kernel: setup
+    {{python}} tools/check_add_kernel.py
 
 # Rewrite README's artifact table (size, sha256) from target/sandlink.wasm.
 readme-artifact: build-wasm
@@ -77,3 +88,4 @@ readme-artifact: build-wasm
         table = "| artifact | size | sha256 |\n|---|---|---|\n" + row; \
         readme = pathlib.Path("README.md"); \
         readme.write_text(re.sub(r"(<!-- artifact -->\n).*?(\n<!-- /artifact -->)", lambda m: m[1] + table + m[2], readme.read_text(), flags=re.S))'
+

@@ -39,7 +39,7 @@ import peers
 import report
 
 import sandlink
-from sandlink._artifacts import COMPONENT, artifact_path
+from sandlink._bundled import COMPONENT, bundled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -63,11 +63,11 @@ MASK_PEERS: dict[str, Callable[..., bytes]] = {
 }
 STREAM_PEERS = MASK_PEERS | {"websockets C": peers.websockets_c}
 
-#: The largest mask payload a slow contestant is given. `component` converts list<u8> one byte
+#: The largest mask payload a slow contestant is given. `oracle` converts list<u8> one byte
 #: at a time through wasmtime-py (~0.1-0.3 s at 64 KiB), so it stops at 4 KiB, plus one
 #: 64 KiB sample (`EXTRA_SIZES`) with few repeats, and sits out streaming (1 MiB).
-MASK_CAPS = {"component": 4 * KiB, "bytearray loop": 1 * MiB}
-EXTRA_SIZES = {"component": {64 * KiB}}
+MASK_CAPS = {"oracle": 4 * KiB, "bytearray loop": 1 * MiB}
+EXTRA_SIZES = {"oracle": {64 * KiB}}
 
 #: P5: one fresh interpreter per run, wall time of the whole process.
 STARTUP = {
@@ -291,7 +291,7 @@ def build_cases(settings: Settings) -> list[Case]:
         )
     message = payload(STREAM_SIZE)
     chunks, odd = chunked(message, CHUNK), chunked(message, CHUNK - 3)
-    contestants = {n: k.ws_mask for n, k in kernels.items() if n != "component"} | STREAM_PEERS
+    contestants = {n: k.ws_mask for n, k in kernels.items() if n != "oracle"} | STREAM_PEERS
     cases.append(
         Case(
             "stream",
@@ -576,8 +576,8 @@ def goals(cases: list[dict], startup: dict[str, dict], threads: dict[str, Any]) 
         ("P1", "wasm `add` ≤ 1.5x native", ("add", "wasm"), ("add", "native"), "<=", 1.5),
         (
             "P1",
-            "wasm `add` ≥ 20x faster than component",
-            ("add", "component"),
+            "wasm `add` ≥ 20x faster than oracle",
+            ("add", "oracle"),
             ("add", "wasm"),
             ">=",
             20,
@@ -701,7 +701,7 @@ def machine() -> dict[str, Any]:
         "packages": {p: metadata.version(p) for p in packages},
         "rustc": command("rustc", "--version") or "unavailable",
         "commit": commit or "unknown",
-        "component_sha256": hashlib.sha256(artifact_path(COMPONENT).read_bytes()).hexdigest(),
+        "component_sha256": hashlib.sha256(bundled(COMPONENT).read_bytes()).hexdigest(),
         "websockets_apply_mask_is_c": peers.websockets_is_c(),
     }
 

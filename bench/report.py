@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 PLOTS = ("mask_sweep.png", "per_call.png")
-BACKENDS = ("wasm", "component", "native", "python")
+BACKENDS = ("wasm", "oracle", "native", "python")
 #: One colour per contestant in every plot; the sandboxed backend is the heavy line.
 COLOURS = {
     "wasm": "#1f4e9c",
-    "component": "#7f7f7f",
+    "oracle": "#7f7f7f",
     "native": "#2ca02c",
     "python": "#bcbd22",
     "bytearray loop": "#d62728",
@@ -29,7 +29,7 @@ COLOURS = {
 }
 DESCRIPTIONS = {
     "wasm": "the component through sandlink's fast host (`sandlink.load('wasm')`): sandboxed",
-    "component": "the component through `wasmtime.component` (`sandlink.load('component')`)",
+    "oracle": "the same component through `wasmtime.component` (`sandlink.load('oracle')`)",
     "native": "the same Rust as a cdylib through ctypes (`sandlink.load('native')`): no sandbox",
     "python": "sandlink's pure-Python reference backend (`sandlink.load('python')`)",
     "bytearray loop": "`out[i] ^= key[i & 3]` over a bytearray: the loop everyone writes first",
@@ -56,7 +56,7 @@ DESCRIPTIONS = {
 #: The plots' footnote on the backends, for readers who see only the plots.
 WHO = (
     "wasm: the sandboxed component through sandlink's fast host · native: the same Rust as a "
-    "cdylib via ctypes, no sandbox · component: the same component via wasmtime.component · "
+    "cdylib via ctypes, no sandbox · oracle: the same component via wasmtime.component · "
     "python: sandlink's pure-Python reference."
 )
 
@@ -294,7 +294,7 @@ def markdown(data: dict, level: int, summary: bool = False, link: str = ".") -> 
     ]
     caps = ", ".join(f"{n} ≤ {size_label(v)}" for n, v in data["mask_caps"].items())
     note = (
-        f"Slow contestants are capped in the mask sweep ({caps}); `component` converts "
+        f"Slow contestants are capped in the mask sweep ({caps}); `oracle` converts "
         "`list<u8>` one byte at a time, so it gets a single 64 KiB sample with few repeats and "
         "sits out the 256 KiB and streaming cases."
     )
@@ -459,7 +459,7 @@ def sweep_plot(
         + ("; ".join(notes) if notes else "none")
         + ".",
         f"Each point: median of up to {repeats} timed runs. Capped for time: {caps} "
-        "(component converts list<u8> a byte at a time; it also has one 64 KiB sample).",
+        "(oracle converts list<u8> a byte at a time; it also has one 64 KiB sample).",
     ]
     text = "\n".join(textwrap.fill(line, 190) for line in footer)
     fig.text(0.01, 0.01, text, fontsize=8, va="bottom", ha="left")

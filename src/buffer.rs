@@ -27,17 +27,18 @@ impl Buffer {
         self.bytes.borrow().is_empty()
     }
 
-    /// The address of the first byte, for hosts that map the memory it lives in.
-    pub fn address(&self) -> usize {
-        self.bytes.borrow().as_ptr() as usize
+    /// The address of the first byte in the 32-bit linear memory it lives in, for hosts
+    /// that map that memory (meaningless outside wasm32).
+    pub fn address(&self) -> u32 {
+        self.bytes.borrow().as_ptr() as usize as u32
     }
 
     pub fn read(&self, start: u32, len: u32) -> Vec<u8> {
         self.bytes.borrow()[range(start, len)].to_vec()
     }
 
-    pub fn write(&self, start: u32, data: &[u8]) {
-        self.bytes.borrow_mut()[range(start, data.len() as u32)].copy_from_slice(data);
+    pub fn write(&self, start: u32, data: Vec<u8>) {
+        self.bytes.borrow_mut()[range(start, data.len() as u32)].copy_from_slice(&data);
     }
 
     pub fn mask(&self, start: u32, len: u32, key: u32, offset: u32) {
@@ -60,7 +61,7 @@ mod tests {
         let buffer = Buffer::new(8);
         assert_eq!(buffer.len(), 8);
         assert_eq!(buffer.read(0, 8), vec![0; 8]);
-        buffer.write(2, b"Hello");
+        buffer.write(2, b"Hello".to_vec());
         let before = buffer.address();
         buffer.mask(2, 5, 0x37fa_213d, 0);
         assert_eq!(buffer.read(2, 5), [0x7f, 0x9f, 0x4d, 0x51, 0x58]);

@@ -40,11 +40,10 @@ pub fn mask_in_place(buf: &mut [u8], key: u32, offset: u32) {
     mask_bytes(words.into_remainder(), k);
 }
 
-/// Returns a masked copy of `payload`.
-pub fn mask(payload: &[u8], key: u32, offset: u32) -> Vec<u8> {
-    let mut out = payload.to_vec();
-    mask_in_place(&mut out, key, offset);
-    out
+/// `ws-mask`: `payload` masked (in place: its bytes are the result).
+pub fn ws_mask(mut payload: Vec<u8>, key: u32, offset: u32) -> Vec<u8> {
+    mask_in_place(&mut payload, key, offset);
+    payload
 }
 
 /// The key bytes in wire order, rotated so that `result[i % 4]` masks buffer byte `i`.
@@ -72,6 +71,11 @@ fn mask_bytes(buf: &mut [u8], k: [u8; 4]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A masked copy of `payload` (what `ws-mask` returns).
+    fn mask(payload: &[u8], key: u32, offset: u32) -> Vec<u8> {
+        ws_mask(payload.to_vec(), key, offset)
+    }
     use alloc::vec;
 
     /// The definition, byte by byte.

@@ -6,9 +6,10 @@
     k.parse_person(text)                    # sandlink.Person, or raises sandlink.JsonError
     k.ws_mask(payload, b"\\x37\\xfa\\x21\\x3d")  # RFC 6455 masking
 
-Backends: "wasm" (default: the component through the fast host), "component" (wasmtime's
-component API: slow, the correctness oracle), "native" (the cdylib through ctypes) and
-"python" (the pure-Python reference). All return equal values and raise the same errors.
+Backends: "wasm" (default: the component through the fast host), "oracle" (the component
+through wasmtime's own component API: slow, the correctness oracle; "component" is its old
+name), "native" (the cdylib through ctypes) and "python" (the pure-Python reference). All
+return equal values and raise the same errors.
 `load_component` calls any other component the same way.
 """
 
@@ -16,10 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from ._artifacts import COMPONENT, artifact_path
-from ._model import Friend, JsonError, Person
+from . import _api
+from ._api import Friend, Person
+from ._buffer import Buffer
+from ._bundled import COMPONENT, NATIVE_LIBRARY, bundled
+from ._masker import Masker
+from ._model import JsonError
 from .host import (
     Err,
     GuestTrap,
@@ -33,16 +38,20 @@ from .host import (
     UnsupportedTypeError,
     Variant,
     load_component,
+    memory_view,
 )
+from .host._backends import backend as _backend
 
 __all__ = [
     "BACKENDS",
+    "Buffer",
     "Err",
     "Friend",
     "GuestTrap",
     "JsonError",
     "Kernels",
     "Limits",
+    "Masker",
     "MemoryLimitExceeded",
     "Ok",
     "OutOfFuel",
@@ -56,17 +65,25 @@ __all__ = [
     "load_component",
 ]
 
-Backend = Literal["wasm", "component", "native", "python"]
-BACKENDS: tuple[Backend, ...] = ("wasm", "component", "native", "python")
+Backend = Literal["wasm", "oracle", "native", "python"]
+BACKENDS: tuple[Backend, ...] = ("wasm", "oracle", "native", "python")
 
 
-class Kernels(Protocol):
-    """What `load()` returns, whatever the backend."""
+class Kernels(_api.Exports, Protocol):
+    """What `load()` returns, whatever the backend: the WIT exports (`_api.Exports`, each
+    documented there), with `parse_person` and `ws_mask` adapted, and buffers."""
 
-    def hello(self, name: str) -> None: ...
-    def add(self, a: int, b: int) -> int: ...
-    def parse_person(self, json: str | bytes) -> Person: ...
-    def ws_mask(self, payload: Any, key: int | bytes, offset: int = 0) -> bytes: ...
+    backend: str
+
+    def parse_person(self, json: str | bytes | bytearray | memoryview) -> Person: ...  # type: ignore[override]
+    def ws_mask(  # type: ignore[override]
+        self, payload: bytes | bytearray | memoryview, key: int | bytes, offset: int = 0
+    ) -> bytes: ...
+    def buffer(self, n: int) -> Buffer: ...
+    def ws_mask_into(
+        self, buf: Buffer | bytearray | memoryview, key: int | bytes, offset: int = 0
+    ) -> None: ...
+    def masker(self, key: int | bytes) -> Masker: ...
 
 
 def load(
@@ -82,28 +99,29 @@ def load(
     `print` receives `hello`'s line (default: sys.stdout). `path` overrides the bundled
     artifact (the component, or for "native" the shared library). `limits` bounds each
     sandboxed call (default `Limits()`: 512 MiB memory, 10 s per call). `cache_dir` is where
-    compiled artifacts are kept (default: per user, see `sandlink._cache`; False: none).
+    compiled artifacts are kept (default: per user; False: none).
     """
+    from ._kernels import RECORD_CLASSES, GuestKernels, HostKernels, imports_for
+
+    backend = _backend(backend, BACKENDS)
+    imports = imports_for(print)
     if backend == "python":
-        from ._python import PythonKernels
+        from ._python import PythonExports
 
-        return PythonKernels(print=print)
+        return HostKernels(backend, PythonExports(imports), "the Python reference")  # type: ignore[return-value]
     if backend == "native":
-        from ._native import NativeKernels
+        from ._native import NativeExports
 
-        return NativeKernels(print=print, path=path)
-    if backend not in ("wasm", "component"):
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    from ._kernels import HOST_INTERFACE, RECORD_CLASSES, ComponentKernels, stdout_print
-    from .host import memory_view
-
-    imports = {HOST_INTERFACE: {"print": print or stdout_print}}
-    component = load_component(
-        path or artifact_path(COMPONENT),
+        library = path or bundled(NATIVE_LIBRARY)
+        return HostKernels(backend, NativeExports(library, imports, RECORD_CLASSES), library)  # type: ignore[return-value]
+    component = path or bundled(COMPONENT)
+    exports = load_component(
+        component,
         imports=imports,
         classes=RECORD_CLASSES,
-        backend=backend,
+        backend=backend,  # type: ignore[arg-type]
         limits=limits,
         cache_dir=cache_dir,
     )
-    return ComponentKernels(component, pin=memory_view if backend == "wasm" else None)
+    pin = memory_view if backend == "wasm" else None
+    return GuestKernels(backend, exports, component, pin)  # type: ignore[return-value]

@@ -1,19 +1,30 @@
-"""The kernels' Python API over a component backend (the fast host or the oracle)."""
+"""The kernels' Python API, one facade over any backend's exports.
+
+Every backend provides the WIT exports as the component declares them (`_api.Exports`):
+the component through `sandlink.host` (`wasm`, `oracle`), the cdylib bound from the WIT
+(`native`), or the pure-Python reference (`python`). The facade passes each export through
+as it is, with its WIT documentation, and adapts only what reads better in Python:
+`parse_person` raises `JsonError` and takes bytes too, `ws_mask` takes the key as 4 bytes
+and an offset by default; plus buffers, in-place masking and the streaming masker.
+"""
 
 from __future__ import annotations
 
 import sys
+from types import FunctionType
 from typing import Any
 
-from ._buffer import GuestBuffer
+from . import _api
+from ._api import Person
+from ._buffer import Buffer, GuestBuffer, HostBuffer
 from ._checks import json_text, mask_key
 from ._masker import Masker
-from ._model import Friend, JsonError, Person
+from ._model import JsonError
 from .host import Ok
 from .host._checks import check_int, writable_buffer
 
 # The component's records are built straight into the public dataclasses.
-RECORD_CLASSES = {"person": Person, "friend": Friend}
+RECORD_CLASSES = {"person": _api.Person, "friend": _api.Friend}
 HOST_INTERFACE = "host"
 
 
@@ -22,18 +33,39 @@ def stdout_print(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-class ComponentKernels:
-    """`hello`, `add`, `parse_person`, `ws_mask` over an object exposing the WIT exports."""
+def imports_for(print: Any) -> dict[str, dict[str, Any]]:
+    """The kernels' WIT imports, as every backend takes them."""
+    return {HOST_INTERFACE: {"print": print or stdout_print}}
 
-    def __init__(self, exports: Any, pin: Any = None) -> None:
-        self.component = exports
-        self.hello = exports.hello
-        self.add = exports.add
+
+class Kernels:
+    """`hello`, `add`, `parse_person`, `ws_mask`, buffers and maskers over one backend."""
+
+    def __init__(self, backend: str, exports: Any, artifact: object) -> None:
+        self.backend = backend
+        self.exports = exports  # the WIT exports, as the backend provides them
+        self._artifact = artifact
+        for name, doc in _api.DOCS.items():  # every export the facade does not adapt, as it is
+            if name not in Kernels.__dict__ and name not in type(self).__dict__:
+                function = getattr(exports, name)
+                # This load's own function (or the reference's method): it gets the WIT docs.
+                inner = getattr(function, "__func__", function)
+                if isinstance(inner, FunctionType):
+                    inner.__doc__ = doc
+                setattr(self, name, function)
         self._parse_person = exports.parse_person
         self._ws_mask = exports.ws_mask
-        self._pin = pin  # (resource, address, length) -> view of guest memory (wasm only)
 
-    def parse_person(self, json: str | bytes) -> Person:
+    def __repr__(self) -> str:
+        return f"<sandlink kernels on {self.backend!r} from {self._artifact}>"
+
+    def parse_person(self, json: str | bytes | bytearray | memoryview) -> Person:
+        """Parses one JSON document (strict RFC 8259) into a `Person`, or raises
+        `JsonError` with its 1-based line and column (UTF-8 bytes are accepted too).
+
+        The top-level value must be an object with the fields `name` (string), `age`
+        (integer in 0..=4294967295), `cars` (array of strings) and `friends` (array of
+        objects with `name` and `age`); see the WIT for every rule."""
         result = self._parse_person(json_text(json))
         if type(result) is Ok:
             return result.value
@@ -41,17 +73,41 @@ class ComponentKernels:
         raise JsonError(error.message, error.line, error.column)
 
     def ws_mask(self, payload: Any, key: int | bytes, offset: int = 0) -> bytes:
+        """RFC 6455 §5.3 masking of `payload` (any bytes-like) into new bytes: `out[i] =
+        payload[i] ^ key[(offset + i) % 4]`. `key` is the 4 masking-key bytes as on the
+        wire (or them read as a big-endian u32); `offset` is the payload's position in the
+        whole message."""
         if type(key) is not int:  # ints are range-checked by the call itself
             key = mask_key(key)
         return self._ws_mask(payload, key, offset)
 
+    def masker(self, key: int | bytes) -> Masker:
+        """A streaming masker: consecutive chunks of one message, in order."""
+        return Masker(self, key)
+
+    def buffer(self, n: int) -> Buffer:
+        """`n` zero bytes to fill, mask in place (`ws_mask_into`) and read."""
+        raise NotImplementedError
+
+    def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
+        """`ws_mask` in place: `buf` is a `buffer(n)` or any writable buffer (bytearray...)."""
+        raise NotImplementedError
+
+
+class GuestKernels(Kernels):
+    """The kernels in the component (`wasm`, `oracle`): buffers live in guest memory."""
+
+    def __init__(self, backend: str, exports: Any, artifact: object, pin: Any) -> None:
+        super().__init__(backend, exports, artifact)
+        self._pin = pin  # (resource, address, length) -> view of guest memory, or None
+
     def buffer(self, n: int) -> GuestBuffer:
         """`n` zero bytes in the guest's memory (see GuestBuffer)."""
-        resource = self.component.Buffer(check_int("n", "u32", n))
+        resource = self.exports.Buffer(check_int("n", "u32", n))
         return GuestBuffer(self, resource, self._pin)
 
     def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
-        """Mask `buf` in place: a GuestBuffer of this object (no copy), or any writable buffer."""
+        """Mask `buf` in place: a buffer of this object (no copy), or any writable buffer."""
         key = mask_key(key)
         offset = check_int("offset", "u32", offset)
         if isinstance(buf, GuestBuffer):
@@ -62,6 +118,21 @@ class ComponentKernels:
         view = writable_buffer("buf", buf)
         view[:] = self._ws_mask(view, key, offset)
 
-    def masker(self, key: int | bytes) -> Masker:
-        """A streaming masker: consecutive chunks of one message, in order."""
-        return Masker(self, key)
+
+class HostKernels(Kernels):
+    """The kernels outside a sandbox (`native`, `python`): buffers are bytearrays; besides
+    the WIT exports the backend gives `mask_in_place(view, key, offset)`, which masks
+    memory the caller owns, and `masked_copy(payload, key, offset)`, `ws-mask` with the
+    fewest copies it can."""
+
+    def __init__(self, backend: str, exports: Any, artifact: object) -> None:
+        super().__init__(backend, exports, artifact)
+        self._ws_mask = exports.masked_copy
+
+    def buffer(self, n: int) -> HostBuffer:
+        """`n` zero bytes to fill, mask in place and read (see HostBuffer)."""
+        return HostBuffer(n)
+
+    def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
+        view = buf.view if isinstance(buf, HostBuffer) else writable_buffer("buf", buf)
+        self.exports.mask_in_place(view, mask_key(key), check_int("offset", "u32", offset))

@@ -1,28 +1,11 @@
-"""The kernels' Python types: what every backend returns."""
+"""The kernels' exception: a rejected JSON document (the WIT record `json-error`, raised).
+
+Their records, `Person` and `Friend`, are generated from the WIT into `_api`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .host import SandlinkError
-
-
-@dataclass(frozen=True, slots=True)
-class Friend:
-    """A friend of a person (WIT `friend`)."""
-
-    name: str
-    age: int
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A person parsed from JSON (WIT `person`)."""
-
-    name: str
-    age: int
-    cars: list[str] = field(default_factory=list)
-    friends: list[Friend] = field(default_factory=list)
 
 
 class JsonError(SandlinkError, ValueError):

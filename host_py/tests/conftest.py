@@ -117,7 +117,7 @@ def wat_builder(directory: Path, out: Path) -> Callable[[str], Path]:
 
 def load_oracle(path: Any, imports: Any = None, **kwargs: Any) -> Any:
     """A component on the `component` backend (the wasmtime.component oracle)."""
-    return sandlink.load_component(path, imports, backend="component", **kwargs)
+    return sandlink.load_component(path, imports, backend="oracle", **kwargs)
 
 
 def host(component: Any) -> Any:

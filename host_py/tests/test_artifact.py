@@ -9,14 +9,14 @@ import wasmtime
 import wasmtime.component
 
 from conftest import REPO
-from sandlink._artifacts import COMPONENT, artifact_path
+from sandlink._bundled import COMPONENT, bundled
 from sandlink.host._binary import read_component
 
 KERNELS = "sandlink:kernels/kernels@0.1.0"
 
 
 def test_readme_states_the_artifacts_size_and_sha256():
-    wasm = artifact_path(COMPONENT).read_bytes()
+    wasm = bundled(COMPONENT).read_bytes()
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     row = re.search(r"\| `target/sandlink.wasm` \| ([\d,]+) bytes \| `([0-9a-f]{64})` \|", readme)
     assert row, "README has no artifact row"
@@ -28,7 +28,7 @@ def test_readme_states_the_artifacts_size_and_sha256():
 
 def test_component_imports_only_the_host_interface_and_exports_the_kernels():
     engine = wasmtime.Engine()
-    wasm = artifact_path(COMPONENT).read_bytes()
+    wasm = bundled(COMPONENT).read_bytes()
     ctype = wasmtime.component.Component(engine, wasm).type
     assert list(ctype.imports(engine)) == ["sandlink:kernels/host@0.1.0"]
     kernels = ctype.exports(engine)[KERNELS].ty.exports(engine)
@@ -37,7 +37,7 @@ def test_component_imports_only_the_host_interface_and_exports_the_kernels():
 
 def test_main_core_module_has_no_wasi_or_env_imports():
     engine = wasmtime.Engine()
-    wasm = artifact_path(COMPONENT).read_bytes()
+    wasm = bundled(COMPONENT).read_bytes()
     imports = {
         (imp.module, imp.name)
         for raw in read_component(wasm).modules

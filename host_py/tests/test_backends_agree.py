@@ -1,6 +1,6 @@
 """Differential tests: every backend gives the same values and the same errors.
 
-The pure-Python backend is the reference; "component" (wasmtime's component API) is the
+The pure-Python backend is the reference; "oracle" (wasmtime's component API) is the
 oracle for the fast host. The component backend converts list<u8> a byte at a time, so
 its payloads stay small here.
 """
@@ -21,7 +21,7 @@ DATA = Path(__file__).parent / "data"
 SEED = (DATA / "seed_person.json").read_text(encoding="utf-8")
 JSON_ERRORS = json.loads((DATA / "json_errors.json").read_text(encoding="utf-8"))
 RFC_KEY = b"\x37\xfa\x21\x3d"
-SLOW = {"component"}  # backends too slow for big payloads
+SLOW = {"oracle"}  # backends too slow for big payloads
 
 PROPERTY = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

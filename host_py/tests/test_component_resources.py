@@ -9,7 +9,7 @@ import pytest
 
 import sandlink
 from conftest import host, load_oracle
-from sandlink._artifacts import COMPONENT, artifact_path
+from sandlink._bundled import COMPONENT, bundled
 from sandlink.host._limits import Limits
 from sandlink.host._oracle import ResourceObject
 
@@ -19,7 +19,7 @@ MiB = 1024 * 1024
 
 def make(limits: Limits | None = None):
     lines: list[str] = []
-    return load_oracle(artifact_path(COMPONENT), {"host": {"print": lines.append}}, limits=limits)
+    return load_oracle(bundled(COMPONENT), {"host": {"print": lines.append}}, limits=limits)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_the_host_runs_as_a_package_of_its_own(alltypes_wasm):
                                   "pick": lambda xs: None, "shout": lambda p: p}}}}
         c = host.load_component({str(alltypes_wasm)!r}, imports, cache_dir=False)
         assert c.ping(41) == 42
-        o = host.load_component({str(alltypes_wasm)!r}, imports, backend="component")
+        o = host.load_component({str(alltypes_wasm)!r}, imports, backend="oracle")
         assert o.echo_string("zoë") == "zoë"
         assert not any(m == "sandlink" or m.startswith("sandlink.") for m in sys.modules), [
             m for m in sys.modules if m.startswith("sandlink")

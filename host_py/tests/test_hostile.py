@@ -41,7 +41,7 @@ from sandlink import Limits
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 # The child imports the very sandlink this process imported.
 SANDLINK_ROOT = Path(sandlink.__file__).resolve().parents[1]
-BACKENDS = ("component", "wasm")  # the oracle first
+BACKENDS = ("oracle", "wasm")  # the oracle first
 MARK = "@@hostile-outcome@@ "
 MiB = 1 << 20
 HOST = "test:hostile/host@0.1.0"
@@ -154,7 +154,6 @@ from __future__ import annotations
 
 import dataclasses, faulthandler, json, os, resource, signal, sys, threading, time
 import sandlink
-from conftest import wat_builder
 from sandlink import Limits
 
 MARK = {mark!r}

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 import sandlink
 from sandlink._masker import Masker
 
-BACKENDS = ("python", "native", "wasm", "component")
+BACKENDS = ("python", "native", "wasm", "oracle")
 #: Backends whose buffers cannot hand out a memoryview (`view` raises; read/write work).
-NO_VIEW = frozenset({"component"})
+NO_VIEW = frozenset({"oracle"})
 
 KEY = b"\x37\xfa\x21\x3d"
 KEY_INT = 0x37FA213D

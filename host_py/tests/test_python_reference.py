@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sandlink._model import Friend, JsonError, Person
-from sandlink._python import PythonKernels
+import sandlink
+from sandlink import Friend, JsonError, Person
+from sandlink import Kernels as PythonKernels
 
 DATA = Path(__file__).parent / "data"
 SEED = (DATA / "seed_person.json").read_text(encoding="utf-8")
@@ -24,7 +25,7 @@ KEY = 0x37FA213D
 
 @pytest.fixture
 def k() -> PythonKernels:
-    return PythonKernels(print=lambda line: None)
+    return sandlink.load("python", print=lambda line: None)
 
 
 def doc(**members: str) -> str:
@@ -43,12 +44,12 @@ def naive_mask(payload: bytes, key: int, offset: int) -> bytes:
 
 def test_hello_prints_through_the_callable() -> None:
     lines: list[str] = []
-    PythonKernels(print=lines.append).hello("Zoë 🦀")
+    sandlink.load("python", print=lines.append).hello("Zoë 🦀")
     assert lines == ["Hello, Zoë 🦀!"]
 
 
 def test_hello_defaults_to_the_current_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
-    kernels = PythonKernels()
+    kernels = sandlink.load("python")
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)  # looked up at call time, not at construction
     kernels.hello("world")

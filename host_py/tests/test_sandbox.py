@@ -16,7 +16,7 @@ from conftest import host
 from sandlink import Limits
 
 MiB = 1 << 20
-GUEST_BACKENDS = ("wasm", "component")
+GUEST_BACKENDS = ("wasm", "oracle")
 
 
 def load_faults(path, backend="wasm", limits=None, tick=None):
@@ -151,7 +151,7 @@ def test_one_daemon_ticker_per_engine(faults_wasm):
 @pytest.mark.parametrize("backend", sandlink.BACKENDS)
 def test_threads_share_one_object(backend):
     k = sandlink.load(backend, print=lambda line: None, cache_dir=False)
-    calls = 10_000 if backend != "component" else 300
+    calls = 10_000 if backend != "oracle" else 300
     failures: list[BaseException] = []
 
     def work(seed: int) -> None:
@@ -179,7 +179,7 @@ CACHE_PROBE = textwrap.dedent(
     import sys, sandlink
     k = sandlink.load(cache_dir=sys.argv[1])
     assert k.add(2, 3) == 5
-    cache = k.component.__sandlink__.cache
+    cache = k.exports.__sandlink__.cache
     print(",".join(sorted(cache.hits)) + "|" + ",".join(sorted(cache.misses)))
     """
 )

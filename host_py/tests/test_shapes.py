@@ -17,7 +17,7 @@ def build(tmp_path_factory):
     return wat_builder(SHAPES, tmp_path_factory.mktemp("shapes"))
 
 
-@pytest.mark.parametrize("backend", ["component", "wasm"])
+@pytest.mark.parametrize("backend", ["oracle", "wasm"])
 def test_a_composed_component_calls_across_its_parts(build, backend):
     """One part lowers functions another part lifts: values (strings included) cross from
     one part's memory to the other's, and both backends agree."""

@@ -26,9 +26,7 @@ SPECIAL = {"fail", "hold", "counter", "make_bytes"}
 def pair(alltypes_wasm):
     """(fast host, oracle, their Recorders), sharing record classes so values compare equal."""
     oracle_fns, fast_fns = Recorder(), Recorder()
-    oracle = sandlink.load_component(
-        alltypes_wasm, imports=oracle_fns.imports(), backend="component"
-    )
+    oracle = sandlink.load_component(alltypes_wasm, imports=oracle_fns.imports(), backend="oracle")
     fast = sandlink.load_component(
         alltypes_wasm, imports=fast_fns.imports(), classes=host(oracle).record_classes
     )

@@ -9,7 +9,7 @@ from what `cargo component` emits (one main module exporting `memory` and `cabi_
 The fixtures in `wasmtime_py_shapes/*.wat` re-create them (each names the wasmtime-py test it
 follows); they are built with `wasm-tools parse` at test time.
 
-Every fixture is loaded on both backends: "component" (wasmtime.component, the oracle) and
+Every fixture is loaded on both backends: "oracle" (wasmtime.component) and
 "wasm" (the fast host), and the fast host must give exactly the oracle's values (same Python
 types; NaN compared as NaN, -0.0 told apart from 0.0) and raise the same exception types; where
 wasmtime-py's test states a value, the oracle must give that value too. Shapes sandlink does not
@@ -126,7 +126,7 @@ class Both:
         self.classes = dict(classes or {})
         self.oracle_log: list[Any] = []
         self.fast_log: list[Any] = []
-        self.oracle = load(wasm, "component", self.make_imports(self.oracle_log), classes)
+        self.oracle = load(wasm, "oracle", self.make_imports(self.oracle_log), classes)
         self._fast: Any = None
 
     @property
@@ -138,7 +138,7 @@ class Both:
 
     def both(self) -> Iterator[tuple[str, Any, list[Any]]]:
         """(backend, loaded component, its log), the oracle first."""
-        yield "component", self.oracle, self.oracle_log
+        yield "oracle", self.oracle, self.oracle_log
         yield "wasm", self.fast, self.fast_log
 
     def clear(self) -> None:
@@ -372,7 +372,7 @@ def test_a_missing_import_fails_the_load(build):
     load, a SandlinkError naming it); with it, the component loads; an unknown import name is
     a ValueError."""
     wasm = build("import_missing")
-    for backend in ("component", "wasm"):
+    for backend in ("oracle", "wasm"):
         with pytest.raises(sandlink.SandlinkError, match=r"\bx\b"):
             load(wasm, backend)
         assert load(wasm, backend, {"$root": {"x": lambda: None}}) is not None
@@ -975,7 +975,7 @@ def test_a_resource_the_host_implements_is_unsupported(build):
     given, so what fails is the resource (the oracle fails the same way)."""
     wasm = build("host_resource")
     imports = {"$root": ["mk", "borrow", "own"]}
-    assert_unsupported(load_in_a_subprocess(wasm, "component", imports), "resource")
+    assert_unsupported(load_in_a_subprocess(wasm, "oracle", imports), "resource")
     assert_unsupported(load_in_a_subprocess(wasm, "wasm", imports), "resource")
 
 
@@ -983,7 +983,7 @@ def test_an_export_taking_a_host_resource_is_unsupported(build):
     """test_value.py::test_resource_host_dtor: only an imported resource type and an export
     taking own<t> (the oracle fails the same way)."""
     wasm = build("host_resource_drop")
-    assert_unsupported(load_in_a_subprocess(wasm, "component"), "resource")
+    assert_unsupported(load_in_a_subprocess(wasm, "oracle"), "resource")
     assert_unsupported(load_in_a_subprocess(wasm, "wasm"), "resource")
 
 
@@ -991,7 +991,7 @@ def test_a_component_needing_wasi_is_unsupported(build):
     """A WASI output-stream (a host resource) through wasi:cli/stdout (the oracle fails the
     same way); on the fast host any SandlinkError naming what is missing will do."""
     wasm = build("wasi_stdout")
-    assert_unsupported(load_in_a_subprocess(wasm, "component"), "resource")
+    assert_unsupported(load_in_a_subprocess(wasm, "oracle"), "resource")
     assert_unsupported(
         load_in_a_subprocess(wasm, "wasm"), r"wasi|output-stream|resource", exact=False
     )
@@ -1000,14 +1000,14 @@ def test_a_component_needing_wasi_is_unsupported(build):
 def test_a_stream_is_unsupported(build):
     """test_func.py's TODO "roundtrip stream": an export taking stream<u8>."""
     wasm = build("stream_param")
-    assert_unsupported(load_in_a_subprocess(wasm, "component"), "stream")
+    assert_unsupported(load_in_a_subprocess(wasm, "oracle"), "stream")
     assert_unsupported(load_in_a_subprocess(wasm, "wasm"), "stream")
 
 
 def test_a_future_is_unsupported(build):
     """test_func.py's TODO "roundtrip future": an export returning future<u32>."""
     wasm = build("future_result")
-    assert_unsupported(load_in_a_subprocess(wasm, "component"), "future")
+    assert_unsupported(load_in_a_subprocess(wasm, "oracle"), "future")
     assert_unsupported(load_in_a_subprocess(wasm, "wasm"), "future")
 
 

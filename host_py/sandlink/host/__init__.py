@@ -64,7 +64,7 @@ def load_component(
     imports: Imports | None = None,
     *,
     classes: Mapping[str, type] | None = None,
-    backend: Literal["wasm", "component"] = "wasm",
+    backend: Literal["wasm", "oracle"] = "wasm",
     limits: Limits | None = None,
     cache_dir: str | os.PathLike | Literal[False] | None = None,
 ) -> Any:
@@ -74,8 +74,12 @@ def load_component(
     world-level functions) to {function name: callable}. Records come back as dataclasses
     generated from the component's types, or as the classes given in `classes` by WIT name.
     `limits` bounds every entry into the guest (default `Limits()`); `cache_dir` is where
-    compiled artifacts are kept (default: per user; False: none).
+    compiled artifacts are kept (default: per user; False: none). `backend="oracle"` runs it
+    through wasmtime's own component API instead (slow: the correctness oracle).
     """
+    from ._backends import backend as check_backend
+
+    backend = check_backend(backend, ("wasm", "oracle"))  # type: ignore[assignment]
     limits = Limits() if limits is None else limits
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
@@ -91,8 +95,6 @@ def load_component(
 
         directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
         return FastHost(wasm, label, imports, classes, limits, Cache(directory)).component
-    if backend == "component":
-        from ._oracle import OracleHost
+    from ._oracle import OracleHost
 
-        return OracleHost(wasm, label, imports, classes, limits).component
-    raise ValueError(f"backend must be 'wasm' or 'component', not {backend!r}")
+    return OracleHost(wasm, label, imports, classes, limits).component

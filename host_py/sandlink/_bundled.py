@@ -1,4 +1,4 @@
-"""Where the built artifacts live: `just build-wasm` / `just build-native` copy them here."""
+"""The artifacts bundled in the package (`_artifacts/`): `just build` copies them there."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ NATIVE_LIBRARY = {"win32": "sandlink.dll", "darwin": "libsandlink.dylib"}.get(
 )
 
 
-def artifact_path(name: str) -> Path:
+def bundled(name: str) -> Path:
     """The path of a bundled artifact, or a SandlinkError that says how to build it."""
     directory = Path(os.environ.get("SANDLINK_ARTIFACTS", ARTIFACT_DIR))
     path = directory / name
