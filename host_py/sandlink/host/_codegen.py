@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from ._limits import Limits
 from ._runtime import HELPERS
 from ._structure import Function
 from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
@@ -183,16 +184,16 @@ def export_source(
     fn: Function,
     plan: Plan,
     em: Emitter,
+    limits: Limits,
     *,
-    timed: bool,
-    fueled: bool,
-    cap: int | None,
     nested: bool = False,
 ) -> str:
     """The source of the Python function that calls export `fn`; its name is `_export`.
 
+    `limits` decides what a call checks and starts (its clock, its fuel, the memory cap).
     `nested`: the caller of a function one part of a composed component lowers from
     another; it runs inside a call already (the same session, clock and fuel)."""
+    timed, fueled, cap = limits.timeout is not None, limits.fuel is not None, limits.memory
     params = fn.params
     flat_params = fn.type.flat_params()
     flat_results = fn.type.flat_results()

@@ -663,16 +663,7 @@ class FastHost(Host):
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
         em = self._emitter(options.encoding)
-        limits = self.limits
-        source = export_source(
-            fn,
-            plan,
-            em,
-            timed=limits.timeout is not None,
-            fueled=limits.fuel is not None,
-            cap=limits.memory,
-            nested=nested,
-        )
+        source = export_source(fn, plan, em, self.limits, nested=nested)
         caller = self._build(em, source, "_export", f"export {fn.where}")
         caller.__name__ = caller.__qualname__ = fn.name
         return caller
