@@ -52,6 +52,8 @@ test: setup build build-test-guests
 # The benchmark suite (bench/README.md): `just bench`, `just bench --quick`, `just bench readme`.
 bench *args: setup build
     {{python}} -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+    if command -v go >/dev/null; then {{just_executable()}} --justfile {{justfile()}} build-seed-go; \
+        else echo 'bench: no go on PATH: skipping "seed: Go c-shared" (just setup-go)' >&2; fi
     {{python}} bench/bench.py {{args}}
 
 # 1,000,000 calls on one object, reporting RSS growth.
@@ -89,3 +91,15 @@ readme-artifact: build-wasm
         readme = pathlib.Path("README.md"); \
         readme.write_text(re.sub(r"(<!-- artifact -->\n).*?(\n<!-- /artifact -->)", lambda m: m[1] + table + m[2], readme.read_text(), flags=re.S))'
 
+# Go for the bench's seed contestant (bench/seed_go): Debian's golang-go, only if `go` is missing.
+setup-go:
+    if ! command -v go >/dev/null; then \
+        sudo=$([ "$(id -u)" -eq 0 ] || echo sudo); \
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq golang-go; fi
+    go version
+
+# The seed system as a Go c-shared library for ctypes: target/seed_go/libseedgo.so (needs Go).
+build-seed-go:
+    mkdir -p target/seed_go
+    cd bench/seed_go && CGO_ENABLED=1 go build -buildmode=c-shared -trimpath -buildvcs=false \
+        -o ../../target/seed_go/libseedgo.so .

@@ -8,6 +8,9 @@ Every contestant's answer is checked against the pure-Python reference before it
 wrong or missing one makes the run exit 1 (in both modes). Speed is never asserted: the goals
 (P1-P6) are reported as PASS/FAIL with their ratios. bench/README.md explains the contestants
 and how to read the report.
+
+The seed system (Go built with `-buildmode=c-shared`, bench/seed_go) is a contestant when `go`
+is on PATH (`just bench` builds it first); without Go it is skipped, and the run says so.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import numpy as np
 import orjson
 import peers
 import report
+import seed_go
 
 import sandlink
 from sandlink._bundled import COMPONENT, bundled
@@ -246,12 +250,15 @@ def mask_sizes(contestant: str, sizes: tuple[int, ...]) -> set[int]:
     return {s for s in sizes if s <= cap} | (EXTRA_SIZES.get(contestant, set()) & set(sizes))
 
 
-def build_cases(settings: Settings) -> list[Case]:
+def build_cases(settings: Settings, seed: seed_go.SeedGo | None = None) -> list[Case]:
+    """Every case; `seed` (the Go c-shared library, when it is built) joins the backends in the
+    per-call cases, the mask sweep and the stream."""
     kernels = {name: sandlink.load(name, print=SINK.append) for name in sandlink.BACKENDS}
     reference = kernels["python"]
+    with_seed = kernels | ({} if seed is None else {seed_go.NAME: seed})
 
     def backends(method: str, *args: Any) -> dict[str, Call]:
-        return {name: Call(getattr(k, method), args) for name, k in kernels.items()}
+        return {name: Call(getattr(k, method), args) for name, k in with_seed.items()}
 
     cases = [
         Case(
@@ -278,7 +285,7 @@ def build_cases(settings: Settings) -> list[Case]:
     ]
     for size in settings.sizes:
         data = payload(size)
-        contestants = {name: k.ws_mask for name, k in kernels.items()} | MASK_PEERS
+        contestants = {name: k.ws_mask for name, k in with_seed.items()} | MASK_PEERS
         calls = {
             name: Call(mask, (data, KEY))
             for name, mask in contestants.items()
@@ -291,7 +298,8 @@ def build_cases(settings: Settings) -> list[Case]:
         )
     message = payload(STREAM_SIZE)
     chunks, odd = chunked(message, CHUNK), chunked(message, CHUNK - 3)
-    contestants = {n: k.ws_mask for n, k in kernels.items() if n != "oracle"} | STREAM_PEERS
+    contestants = {n: k.ws_mask for n, k in with_seed.items() if n != "oracle"}
+    contestants |= STREAM_PEERS
     cases.append(
         Case(
             "stream",
@@ -723,10 +731,33 @@ def problems(data: dict) -> list[str]:
             found.append(f"startup: {name} has no samples")
     if data["threads"]["status"] != "ok":
         found.append(f"threads (P6): {data['threads']['error']}")
+    seed = data["seed_go"]
+    if seed["status"] == "error":
+        found.append(f"{seed['name']}: {seed['reason']}")
     if not data["machine"]["websockets_apply_mask_is_c"]:
         found.append("websockets.speedups.apply_mask is not the C extension")
     found += [f"goal {g['id']} ({g['goal']}): missing" for g in data["goals"] if g["ratio"] is None]
     return found
+
+
+def load_seed(log: Callable[[str], None]) -> tuple[dict[str, Any], seed_go.SeedGo | None]:
+    """The seed contestant (Go c-shared, bench/seed_go) if it can run. Without Go on PATH it is
+    skipped (not a failure: CI may have no Go); with Go but without an up-to-date library
+    (`just build-seed-go`, which `just bench` runs) the run reports a problem."""
+    found = seed_go.probe()
+    seed = None
+    if found["status"] == "ok":
+        try:
+            seed = seed_go.SeedGo(print=SINK.append)
+        except OSError as exc:
+            found |= {"status": "error", "reason": f"cannot load {found['library']}: {exc}"}
+    if found["status"] == "ok":
+        log(f"contestant `{seed_go.NAME}`: {found['library']}, {found['go']}")
+    elif found["status"] == "skipped":
+        log(f"SKIPPED: contestant `{seed_go.NAME}`: {found['reason']}")
+    else:
+        log(f"ERROR: contestant `{seed_go.NAME}`: {found['reason']}")
+    return found, seed
 
 
 def run(settings: Settings, out: Path) -> int:
@@ -744,9 +775,10 @@ def run(settings: Settings, out: Path) -> int:
         "extra_sizes": {k: sorted(v) for k, v in EXTRA_SIZES.items()},
     }
     log(f"sandlink bench ({settings.mode}): {data['machine']['cpu']}, load {load_before:.2f}")
+    data["seed_go"], seed = load_seed(log)
     log("fresh-process startup (P5)")
     data["startup"] = measure_startup(settings, log)
-    cases = build_cases(settings)
+    cases = build_cases(settings, seed)
     data["cases"] = []
     for i, case in enumerate(cases, 1):
         load = os.getloadavg()[0]
@@ -775,6 +807,8 @@ def run(settings: Settings, out: Path) -> int:
     report.plots(data, out)
     log(f"\n{report.goals_table(data['goals'])}\n")
     log(f"wrote {out}/latest.json, latest.md, {', '.join(report.PLOTS)} in {data['seconds']:.0f} s")
+    if data["seed_go"]["status"] == "skipped":
+        log(f"SKIPPED: contestant `{seed_go.NAME}`: {data['seed_go']['reason']}")
     for problem in data["problems"]:
         log(f"PROBLEM: {problem}")
     return 1 if data["problems"] else 0

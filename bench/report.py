@@ -10,6 +10,7 @@ from typing import Any
 
 PLOTS = ("mask_sweep.png", "per_call.png")
 BACKENDS = ("wasm", "oracle", "native", "python")
+SEED = "seed: Go c-shared"  # the seed benchmark's system (bench/seed_go), when Go is there
 #: One colour per contestant in every plot; the sandboxed backend is the heavy line.
 COLOURS = {
     "wasm": "#1f4e9c",
@@ -26,12 +27,16 @@ COLOURS = {
     "json.loads+Person": "#c49c94",
     "orjson.loads": "#17becf",
     "orjson.loads+Person": "#9edae5",
+    SEED: "#222222",
 }
 DESCRIPTIONS = {
     "wasm": "the component through sandlink's fast host (`sandlink.load('wasm')`): sandboxed",
     "oracle": "the same component through `wasmtime.component` (`sandlink.load('oracle')`)",
     "native": "the same Rust as a cdylib through ctypes (`sandlink.load('native')`): no sandbox",
     "python": "sandlink's pure-Python reference backend (`sandlink.load('python')`)",
+    SEED: "the system of the benchmark that started sandlink: Go (`encoding/json`, a plain byte "
+    "loop for the mask) built with `go build -buildmode=c-shared` and called through ctypes, "
+    "hello printing through a C callback (bench/seed_go); only when Go is installed",
     "bytearray loop": "`out[i] ^= key[i & 3]` over a bytearray: the loop everyone writes first",
     "int.from_bytes": "one XOR of two big ints (`int.from_bytes`): the classic pure-Python trick",
     "bytes.translate": "4 strided slices through XOR tables (aiohttp's pure-Python fallback)",
@@ -57,8 +62,22 @@ DESCRIPTIONS = {
 WHO = (
     "wasm: the sandboxed component through sandlink's fast host · native: the same Rust as a "
     "cdylib via ctypes, no sandbox · oracle: the same component via wasmtime.component · "
-    "python: sandlink's pure-Python reference."
+    "python: sandlink's pure-Python reference · seed: Go c-shared: the seed benchmark's Go "
+    "library via ctypes."
 )
+
+#: The seed benchmark's cases (Go c-shared from Python through ctypes; its own figures were
+#: taken on another machine): case, the Python builtin it was compared with here, what that is,
+#: and the published (Go, Python) figures.
+SEED_CASES = (
+    ("hello", "python", "`python`: the f-string printed into the list", ("2.5 µs", "1.4 µs")),
+    ("add", "python", "`python`: int `+` (and its checks)", ("-", "-")),
+    ("parse_person", "json.loads", "`json.loads` (a dict)", ("8.7 µs", "1.9 µs")),
+    ("mask 64 KiB", "python", "`python`: the pure-Python reference", ("163 µs", "quadratic")),
+    ("mask 256 KiB", "python", "`python`: the pure-Python reference", ("755 µs", "quadratic")),
+)
+#: The seed's published ratios, Go ÷ Python, for its small calls.
+SEED_PUBLISHED_RATIO = {"hello": 2.5 / 1.4, "parse_person": 8.7 / 1.9}
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -138,11 +157,67 @@ def machine_line(data: dict) -> str:
     m = data["machine"]
     p = m["packages"]
     load = " → ".join(f"{x:.2f}" for x in data["load_average"])
+    go = seed_status(data).get("go")
     return (
         f"{m['cpu']}, {m['cores']} cores, {m['os']} · {m['python']} · wasmtime-py "
-        f"{p['wasmtime']} · {m['rustc']} · numpy {p['numpy']} · websockets {p['websockets']} · "
-        f"orjson {p['orjson']} · {when(data)} · load average {load} · {data['mode']} run, "
-        f"{data['seconds']:.0f} s · commit {m['commit']}"
+        f"{p['wasmtime']} · {m['rustc']} · {f'{go} · ' if go else ''}numpy {p['numpy']} · "
+        f"websockets {p['websockets']} · orjson {p['orjson']} · {when(data)} · load average "
+        f"{load} · {data['mode']} run, {data['seconds']:.0f} s · commit {m['commit']}"
+    )
+
+
+def seed_status(data: dict) -> dict:
+    """How the seed contestant fared in this run (results from before it existed: not run)."""
+    return data.get("seed_go") or {
+        "status": "skipped",
+        "reason": "not measured (these results predate the seed contestant)",
+    }
+
+
+def seed_table(data: dict) -> list[str]:
+    """The seed benchmark's cases side by side: the Python builtin it compared against, the
+    seed (Go c-shared), sandlink's Rust cdylib and wasm, each with its time ÷ the seed's."""
+    by_name = {c["name"]: c for c in data["cases"]}
+    lines = [
+        "| case | Python builtin | Python | ÷ seed | seed: Go c-shared | Rust cdylib (`native`) "
+        "| ÷ seed | sandlink `wasm` | ÷ seed | published: seed Go / Python |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, python, what, (pub_go, pub_py) in SEED_CASES:
+        results = by_name.get(name, {}).get("results", {})
+        seed = results.get(SEED)
+        cells = [f"`{name}`", what]
+        for who in (python, SEED, "native", "wasm"):
+            r = results.get(who)
+            cells.append(cell(r))
+            if who != SEED:
+                both = r and seed and r["status"] == seed["status"] == "ok"
+                cells.append(ratio(r["median_s"] / seed["median_s"]) if both else "")
+        cells.append(f"{pub_go} / {pub_py}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def seed_summary(data: dict) -> str:
+    """The seed's own conclusion (small calls 2-4x slower than Python builtins), as measured
+    here: seed ÷ Python builtin for hello, add and parse_person; or why the seed did not run."""
+    status = seed_status(data)
+    if status["status"] != "ok":
+        return f"The seed contestant did not run: {status['reason']}."
+    by_name = {c["name"]: c for c in data["cases"]}
+    parts = []
+    for name, python, _, _ in SEED_CASES[:3]:
+        results = by_name.get(name, {}).get("results", {})
+        seed, base = results.get(SEED), results.get(python)
+        if not (seed and base and seed["status"] == base["status"] == "ok"):
+            parts.append(f"`{name}` -")
+            continue
+        published = SEED_PUBLISHED_RATIO.get(name)
+        was = f" (published: {ratio(published)})" if published else ""
+        parts.append(f"`{name}` {ratio(seed['median_s'] / base['median_s'])}{was}")
+    return (
+        f"Seed ÷ Python builtin on the small calls, the seed's own yardstick: {', '.join(parts)}. "
+        f"Go here: {status.get('go')}."
     )
 
 
@@ -244,6 +319,21 @@ def markdown(data: dict, level: int, summary: bool = False, link: str = ".") -> 
         f"{h}# Goals",
         "",
         goals_table(data["goals"]),
+        "",
+        f"{h}# The seed benchmark",
+        "",
+        "sandlink began with a benchmark of Go functions built with `go build "
+        "-buildmode=c-shared` and called from Python through ctypes; it found small calls "
+        "through the FFI 2-4x slower than Python builtins. Here is that system (bench/seed_go: "
+        "`encoding/json`, a plain byte loop, hello printing through a C callback into the same "
+        "list) on its own cases, next to the Python builtin it was compared with, sandlink's "
+        "Rust cdylib and the sandboxed wasm. ÷ seed: the contestant's time over the seed's "
+        "(below 1: faster than the seed). The published figures were taken on another machine; "
+        "its pure-Python mask was a quadratic loop.",
+        "",
+        *seed_table(data),
+        "",
+        seed_summary(data),
         "",
         f"{h}# Per-call cost",
         "",
