@@ -206,10 +206,11 @@ class NativeExports:
             fn = self._bind(lib, wit_name, name, params, result, host, types)
             fn.__doc__ = _api.DOCS.get(name) or None
             setattr(self, name, fn)
-        # The one export that is not a WIT function: masking memory the caller owns.
-        self._mask_in_place = lib.sandlink_ws_mask_in_place
-        self._mask_in_place.restype = ctypes.c_int32
-        self._mask_in_place.argtypes = (
+        # The one export that is not a WIT function: masking into memory the caller owns.
+        self._mask_into = lib.sandlink_ws_mask_into
+        self._mask_into.restype = ctypes.c_int32
+        self._mask_into.argtypes = (
+            ctypes.c_void_p,
             ctypes.c_void_p,
             ctypes.c_size_t,
             ctypes.c_uint32,
@@ -221,12 +222,13 @@ class NativeExports:
         n = view.nbytes
         if n:
             # byref keeps the export (and so the buffer's size) alive until the call returns.
-            status = self._mask_in_place(ctypes.byref(_char_from_buffer(view)), n, key, offset)
+            where = ctypes.byref(_char_from_buffer(view))
+            status = self._mask_into(where, where, n, key, offset)
             if status != _OK:
-                raise _status_error("ws_mask_in_place", status)
+                raise _status_error("ws_mask_into", status)
 
     def masked_copy(self, payload: Any, key: int, offset: int) -> bytes:
-        """`ws-mask` with one copy: into a new bytes object, masked where it lies."""
+        """`ws-mask` with one copy: into a new bytes object, in one call."""
         source, n = _slice_arg("payload", payload)
         if type(key) is not int or not 0 <= key <= 0xFFFF_FFFF:
             check_int("key", "u32", key)
@@ -235,10 +237,9 @@ class NativeExports:
         if not n:
             return b""
         out = _new_bytes(None, n)  # a fresh, unshared bytes object: ours to fill
-        ctypes.memmove(out, source, n)
-        status = self._mask_in_place(out, n, key, offset)
+        status = self._mask_into(source, out, n, key, offset)
         if status != _OK:
-            raise _status_error("ws_mask_in_place", status)
+            raise _status_error("ws_mask_into", status)
         return out
 
     # -- the imports: a SandlinkHost of ctypes callbacks
