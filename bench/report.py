@@ -179,7 +179,7 @@ def seed_table(data: dict) -> list[str]:
     seed (Go c-shared), sandlink's Rust cdylib and wasm, each with its time ÷ the seed's."""
     by_name = {c["name"]: c for c in data["cases"]}
     lines = [
-        "| case | Python builtin | Python | ÷ seed | seed: Go c-shared | Rust cdylib (`native`) "
+        "| case | Python builtin | its time | ÷ seed | seed: Go c-shared | Rust cdylib (`native`) "
         "| ÷ seed | sandlink `wasm` | ÷ seed | published: seed Go / Python |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
