@@ -29,7 +29,12 @@ build-native:
     cargo build --release --locked -p sandlink
     mkdir -p {{artifacts}} && cp target/release/libsandlink.so {{artifacts}}/
 
-build: build-wasm build-native
+# The compiled call path: the `sandlink.host._accel` extension (PyO3, stable ABI).
+build-accel:
+    cargo build --profile accel --locked -p sandlink-accel
+    cp target/accel/lib_accel.so host_py/sandlink/host/_accel.abi3.so
+
+build: build-wasm build-native build-accel
 
 # Test-only components (host_py/tests/guests/*): target/<name>.wasm.
 build-test-guests:
@@ -44,10 +49,12 @@ build-test-guests:
 run: setup build
     {{python}} host_py/run.py
 
-# Rust unit tests, then the Python tests (differential, property, all-types guest).
+# Rust unit tests, then the Python tests (differential, property, all-types guest, hostile):
+# on the compiled call path, then all again on the pure-Python one (SANDLINK_PURE=1).
 test: setup build build-test-guests
     cargo test --locked -p sandlink
     cd host_py && ../{{python}} -m pytest -q
+    cd host_py && SANDLINK_PURE=1 ../{{python}} -m pytest -q
 
 # The benchmark suite (bench/README.md): `just bench`, `just bench --quick`, `just bench readme`.
 bench *args: setup build
@@ -62,8 +69,8 @@ soak *args: setup build
 
 lint: setup
     cargo fmt --all --check
-    cargo clippy --locked --all-targets -p sandlink -- -D warnings
-    cargo clippy --locked --target {{wasm_target}} --workspace -- -D warnings
+    cargo clippy --locked --all-targets -p sandlink -p sandlink-accel -- -D warnings
+    cargo clippy --locked --target {{wasm_target}} --workspace --exclude sandlink-accel -- -D warnings
     {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench tools
     {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench tools
 

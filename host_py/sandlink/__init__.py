@@ -93,18 +93,22 @@ def load(
     path: str | os.PathLike | None = None,
     limits: Limits | None = None,
     cache_dir: str | os.PathLike | Literal[False] | None = None,
+    compiled: bool | None = None,
 ) -> Kernels:
     """Load the kernels.
 
     `print` receives `hello`'s line (default: sys.stdout). `path` overrides the bundled
     artifact (the component, or for "native" the shared library). `limits` bounds each
     sandboxed call (default `Limits()`: 512 MiB memory, 10 s per call). `cache_dir` is where
-    compiled artifacts are kept (default: per user; False: none).
+    compiled artifacts are kept (default: per user; False: none). `compiled` picks the
+    `wasm` backend's call path, as for `load_component`.
     """
     from ._kernels import RECORD_CLASSES, GuestKernels, HostKernels, imports_for
 
     backend = _backend(backend, BACKENDS)
     imports = imports_for(print)
+    if compiled is not None and backend != "wasm":
+        raise ValueError(f"compiled= picks a call path of the wasm backend, not of {backend!r}")
     if backend == "python":
         from ._python import PythonExports
 
@@ -122,6 +126,7 @@ def load(
         backend=backend,  # type: ignore[arg-type]
         limits=limits,
         cache_dir=cache_dir,
+        compiled=compiled,
     )
     pin = memory_view if backend == "wasm" else None
     return GuestKernels(backend, exports, component, pin)  # type: ignore[return-value]

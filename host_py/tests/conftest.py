@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -118,6 +119,17 @@ def wat_builder(directory: Path, out: Path) -> Callable[[str], Path]:
 def load_oracle(path: Any, imports: Any = None, **kwargs: Any) -> Any:
     """A component on the `component` backend (the wasmtime.component oracle)."""
     return sandlink.load_component(path, imports, backend="oracle", **kwargs)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality where NaN equals NaN (at any depth)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
+    if hasattr(a, "__dataclass_fields__") and type(a) is type(b):
+        return all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return a == b
 
 
 def host(component: Any) -> Any:

@@ -44,6 +44,8 @@ ALLTYPES_EXPORTS = [
     "big-result",
 ]
 KERNELS_EXPORTS = ["[constructor]buffer", "[method]buffer.read", "[method]buffer.write"]
+# Also on the compiled call path (only the raw calls differ).
+COMPILED_EXPORTS = ["echo-u32", "echo-string"]
 
 
 def _structure(path: Path) -> Structure:
@@ -66,17 +68,23 @@ def _compare(name: str, source: str) -> None:
     )
 
 
-def _export(structure: Structure, wit_name: str) -> str:
+def _export(structure: Structure, wit_name: str, compiled: bool = False) -> str:
     (fn,) = [f for f in structure.exports if f.where.rsplit("#", 1)[-1] == wit_name]
     assert fn.options is not None
     plan = Plan(core=0, abi=0, post_return=None if fn.options.post_return is None else 1)
-    em = Emitter(fn.options.encoding, budget=True)
+    em = Emitter(fn.options.encoding, budget=True, compiled=compiled)
     return export_source(fn, plan, em, LIMITS)
 
 
 @pytest.mark.parametrize("wit_name", ALLTYPES_EXPORTS)
 def test_alltypes_export(alltypes_wasm: Path, wit_name: str) -> None:
     _compare(f"alltypes.{wit_name}", _export(_structure(alltypes_wasm), wit_name))
+
+
+@pytest.mark.parametrize("wit_name", COMPILED_EXPORTS)
+def test_alltypes_export_compiled(alltypes_wasm: Path, wit_name: str) -> None:
+    source = _export(_structure(alltypes_wasm), wit_name, compiled=True)
+    _compare(f"alltypes.{wit_name}.compiled", source)
 
 
 @pytest.mark.parametrize("wit_name", KERNELS_EXPORTS)
@@ -97,5 +105,6 @@ def test_alltypes_imports(alltypes_wasm: Path) -> None:
 def test_no_stale_expectations() -> None:
     names = {f"alltypes.{n}" for n in ALLTYPES_EXPORTS} | {f"kernels.{n}" for n in KERNELS_EXPORTS}
     names |= {f"alltypes.import.{n}" for n in ("log", "combine", "pick", "shout")}
+    names |= {f"alltypes.{n}.compiled" for n in COMPILED_EXPORTS}
     on_disk = {p.name.removesuffix(".py.txt") for p in EXPECTED.glob("*.py.txt")}
     assert on_disk == names

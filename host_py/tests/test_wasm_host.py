@@ -6,7 +6,6 @@ in params and results, and the imports are covered without a hand-written list.
 
 from __future__ import annotations
 
-import math
 import threading
 from typing import Any
 
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sandlink
-from conftest import Recorder, host, load_oracle, strategy
+from conftest import Recorder, host, load_oracle, same, strategy
 from sandlink.host._values import Err, Variant
 
 # Exports checked separately (they trap, keep state, or allocate on purpose).
@@ -31,17 +30,6 @@ def pair(alltypes_wasm):
         alltypes_wasm, imports=fast_fns.imports(), classes=host(oracle).record_classes
     )
     return fast, oracle, fast_fns, oracle_fns
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equality where NaN equals NaN (at any depth)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
-    if hasattr(a, "__dataclass_fields__") and type(a) is type(b):
-        return all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
-    return a == b
 
 
 def exported(alltypes_wasm) -> list[Any]:

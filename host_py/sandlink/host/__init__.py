@@ -40,6 +40,7 @@ def memory_view(resource: Any, address: int, length: int) -> memoryview:
 
 
 __all__ = [
+    "COMPILED",
     "Err",
     "GuestTrap",
     "Imports",
@@ -58,6 +59,38 @@ __all__ = [
 
 Imports = Mapping[str, Mapping[str, Callable[..., Any]]]
 
+COMPILED: bool  # see __getattr__
+
+
+def __getattr__(name: str) -> Any:
+    # COMPILED: is the compiled call path (`sandlink.host._accel`) installed and on? Without
+    # it the `wasm` backend makes the same calls in pure Python (slower, just as checked).
+    # Looked up on first use: it imports wasmtime, which `import sandlink` does not.
+    if name == "COMPILED":
+        from ._ffi import accel
+
+        return accel is not None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _call_path(compiled: bool | None) -> bool:
+    from ._ffi import accel
+
+    if compiled is None:
+        return accel is not None
+    if type(compiled) is not bool:
+        raise TypeError(f"compiled must be a bool or None, not {type(compiled).__name__}")
+    if compiled and accel is None:
+        raise SandlinkError(
+            "the compiled call path is not available: "
+            + (
+                "SANDLINK_PURE=1 turns it off"
+                if os.environ.get("SANDLINK_PURE") == "1"
+                else "sandlink.host._accel was not built (`just build`)"
+            )
+        )
+    return compiled
+
 
 def load_component(
     path: str | os.PathLike | bytes,
@@ -67,6 +100,7 @@ def load_component(
     backend: Literal["wasm", "oracle"] = "wasm",
     limits: Limits | None = None,
     cache_dir: str | os.PathLike | Literal[False] | None = None,
+    compiled: bool | None = None,
 ) -> Any:
     """Load any component: its exports become methods (Python spelling: `parse_person`).
 
@@ -76,10 +110,15 @@ def load_component(
     `limits` bounds every entry into the guest (default `Limits()`); `cache_dir` is where
     compiled artifacts are kept (default: per user; False: none). `backend="oracle"` runs it
     through wasmtime's own component API instead (slow: the correctness oracle).
+    `compiled` picks the `wasm` backend's call path: the compiled one (`COMPILED` says
+    whether it is installed; True requires it), or the pure-Python one (False); the default
+    is the compiled one when it is there (it is not under SANDLINK_PURE=1).
     """
     from ._backends import backend as check_backend
 
     backend = check_backend(backend, ("wasm", "oracle"))  # type: ignore[assignment]
+    if compiled is not None and backend != "wasm":
+        raise ValueError(f"compiled= picks a call path of the wasm backend, not of {backend!r}")
     limits = Limits() if limits is None else limits
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
@@ -90,11 +129,13 @@ def load_component(
             wasm = f.read()
         label = os.fspath(path)
     if backend == "wasm":
+        compiled_path = _call_path(compiled)
         from ._cache import Cache, default_dir
         from ._fast import FastHost
 
         directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
-        return FastHost(wasm, label, imports, classes, limits, Cache(directory)).component
+        host = FastHost(wasm, label, imports, classes, limits, Cache(directory), compiled_path)
+        return host.component
     from ._oracle import OracleHost
 
     return OracleHost(wasm, label, imports, classes, limits).component

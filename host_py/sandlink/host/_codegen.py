@@ -33,11 +33,12 @@ class Emitter:
 
     `encoding` is the function's string encoding; `budget` makes lifts charge the lists and
     strings they read inside lists to `_b` (the lifting budget), looking at the call's
-    deadline every CLOCK_EVERY of it; `counting` makes checks add the bytes a call will
-    allocate to `_need`.
+    deadline every CLOCK_EVERY of it; `compiled` makes calls into the guest go through the
+    compiled call path (`_s.raw`) instead of ctypes; `counting` makes checks add the bytes
+    a call will allocate to `_need`.
     """
 
-    def __init__(self, encoding: str = "utf8", *, budget: bool = False):
+    def __init__(self, encoding: str = "utf8", *, budget: bool = False, compiled: bool = False):
         self.lines: list[str] = []
         self.depth = 0
         self.names = 0
@@ -45,6 +46,7 @@ class Emitter:
         self._consts: dict[Any, str] = {}
         self.encoding = encoding
         self.budget = budget
+        self.compiled = compiled
         self.counting = False
         self.needs: list[str] = []  # byte counts of allocations outside loops
         self.needs_in_loops = False  # some are inside loops: summed into `_need` at run time
@@ -282,8 +284,13 @@ def export_source(
 
 
 def _emit_call(em: Emitter, func: str, n_slots: int) -> None:
-    em.emit(f"_e = _CALL(_s.ctx, _s.funcs[{func}], _s.call_args, _SIZES[{n_slots}], _s.call_trap)")
-    em.emit("if _e is not None or _slots[_s.trap_slot]:")
+    if em.compiled:  # the session's prebuilt native call (`_accel.RawCall`)
+        em.emit(f"_e = _s.raw[{func}]()")
+    else:
+        em.emit(
+            f"_e = _CALL(_s.ctx, _s.funcs[{func}], _s.call_args, _SIZES[{n_slots}], _s.call_trap)"
+        )
+    em.emit("if _e or _slots[_s.trap_slot]:")
     em.emit("    _s.fail(_e)")
 
 

@@ -3,9 +3,10 @@
 One Engine per fuel setting, shared by every component loaded with it. Every engine
 interrupts wasm at epochs: at each tick (10 ms) a running store calls its deadline
 callback, which enforces `Limits.timeout` through the store's `Clock` and lets a pending
-Ctrl-C stop the call. One daemon ticker thread per engine, started at its first instance
-and stopped when the engine is no longer used (or at interpreter exit). After `fork()` the
-child restarts the tickers it had.
+Ctrl-C stop the call. One ticker per engine, started at its first instance and stopped
+when the engine is no longer used (or at interpreter exit): a native thread when the
+compiled call path is there (it ticks while Python is busy), else a daemon Python thread.
+After `fork()` the child restarts the tickers it had.
 """
 
 from __future__ import annotations
@@ -38,37 +39,63 @@ class EngineHandle:
         config.consume_fuel = fuel
         self.engine = wasmtime.Engine(config)
         self.key = ("v2", fuel)  # what a serialized module depends on, besides wasmtime
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._ticker: Any = None  # an _accel.Ticker or a _PythonTicker
         self._lock = threading.Lock()
-        weakref.finalize(self, self._stop.set)
+        self._closed = False
 
     def start_ticker(self) -> None:
         """Start the epoch ticker if it is not running."""
         if self._ticker is not None:
             return
         with self._lock:
-            if self._ticker is None:
-                self._ticker = threading.Thread(
-                    target=_tick, args=(self.engine, self._stop), name="sandlink-epoch", daemon=True
+            if self._ticker is None and not self._closed:
+                accel = ffi.accel
+                self._ticker = (
+                    accel.Ticker(self.engine, ffi.engine_address(self.engine), TICK)
+                    if accel is not None
+                    else _PythonTicker(self.engine)
                 )
-                self._ticker.start()
 
     @property
     def ticking(self) -> bool:
-        return self._ticker is not None and self._ticker.is_alive()
+        return self._ticker is not None and self._ticker.running
+
+    def close(self) -> None:
+        """Stop ticking for good (at interpreter exit)."""
+        self._closed = True
+        if self._ticker is not None:
+            self._ticker.stop()
 
     def _after_fork(self) -> None:
         """In a forked child: the ticker thread is gone; start a new one if there was one."""
         had_ticker = self._ticker is not None
         self._lock = threading.Lock()
-        self._ticker = None
-        if had_ticker and not self._stop.is_set():
+        self._ticker = None  # a native ticker never joins its thread in another process
+        if had_ticker:
             self.start_ticker()
 
 
+class _PythonTicker:
+    """The pure-Python ticker: a daemon thread holding the Engine (never the handle, so
+    the handle can be collected, which stops it). It needs the GIL for every tick."""
+
+    def __init__(self, engine: wasmtime.Engine) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=_tick, args=(engine, self._stop), name="sandlink-epoch", daemon=True
+        )
+        self._thread.start()
+        weakref.finalize(self, self._stop.set)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+
 def _tick(engine: wasmtime.Engine, stop: threading.Event) -> None:
-    # Holds the Engine, never the handle, so the handle can be collected (which stops this).
     while not stop.wait(TICK):
         engine.increment_epoch()
 
@@ -97,7 +124,7 @@ def _after_fork_in_child() -> None:
 @atexit.register
 def _stop_all() -> None:
     for handle in list(_HANDLES.values()):
-        handle._stop.set()
+        handle.close()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

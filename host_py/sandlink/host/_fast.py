@@ -147,7 +147,17 @@ def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]
 class Abi:
     """One memory and its realloc, as one session sees them (a canonical ABI context)."""
 
-    __slots__ = ("_alloc", "_alloc_slots", "base", "m", "memory", "realloc", "session", "size")
+    __slots__ = (
+        "_alloc",
+        "_alloc_call",
+        "_alloc_slots",
+        "base",
+        "m",
+        "memory",
+        "realloc",
+        "session",
+        "size",
+    )
 
     def __init__(self, session: Session, memory: wasmtime.Memory | None, realloc: int | None):
         self.session = session
@@ -160,6 +170,12 @@ class Abi:
             ctypes.c_void_p(ctypes.addressof(buffer)),
             ctypes.c_void_p(ctypes.addressof(buffer) + 64),
         )
+        self._alloc_call = None  # the compiled realloc call
+        if session.host.compiled and self.realloc is not None:
+            args, trap = self._alloc[1:]
+            self._alloc_call = ffi.accel.RawCall(
+                session.ctx.value, self.realloc.value, args.value, 4, trap.value
+            )
         self.size = -1
         self.base = 0
         self.m = memoryview(b"")
@@ -184,9 +200,13 @@ class Abi:
             raise SandlinkError("this function has no realloc option, so it cannot allocate")
         slots = self._alloc_slots
         slots[0], slots[2], slots[4], slots[6] = 0, 0, align, size
-        _, args, trap = self._alloc
-        error = ffi.func_call_unchecked(ctx, self.realloc, args, _SIZES[4], trap)
-        if error is not None or slots[8]:
+        call = self._alloc_call
+        if call is None:
+            _, args, trap = self._alloc
+            error = ffi.func_call_unchecked(ctx, self.realloc, args, _SIZES[4], trap)
+        else:  # inside a host function, `ctx` is its caller's context
+            error = call() if ctx is self.session.ctx else call.within(ctx.value)
+        if error or slots[8]:
             self.session.fail(error, slots, 8)
         ptr = slots[0] & 0xFFFFFFFF
         if ptr & (align - 1):
@@ -237,6 +257,7 @@ class Session(Clock):
         "in_host",
         "instances",
         "orphans",
+        "raw",
         "retired",
         "slots",
         "store",
@@ -265,6 +286,7 @@ class Session(Clock):
         self.call_trap = ctypes.c_void_p(ctypes.addressof(self._buffer) + 8 * self.trap_slot)
         self.instances: list[wasmtime.Instance] = []
         self.funcs: list[ctypes.c_void_p | None] = [None] * len(host.raw_refs)
+        self.raw: list[Any] = [None] * len(host.raw_refs)  # compiled calls of `funcs`
         self.abi: list[Abi | None] = [None] * len(host.abi_keys)
         self._keep: list[Any] = []  # the wasmtime objects whose structs raw calls point at
         try:
@@ -324,7 +346,16 @@ class Session(Clock):
 
     def _raw(self, index: int, func: wasmtime.Func) -> None:
         self._keep.append(func)
-        self.funcs[index] = ctypes.c_void_p(ffi.func_address(func))
+        address = ffi.func_address(func)
+        self.funcs[index] = ctypes.c_void_p(address)
+        if self.host.compiled:
+            self.raw[index] = ffi.accel.RawCall(
+                self.ctx.value,
+                address,
+                self.call_args.value,
+                self.host.raw_lengths[index],
+                self.call_trap.value,
+            )
 
     def abi_at(self, index: int) -> Abi:
         abi = self.abi[index]
@@ -481,9 +512,11 @@ class FastHost(Host):
         classes: Mapping[str, type] | None,
         limits: Limits,
         cache: Cache,
+        compiled: bool,
     ) -> None:
         super().__init__(label, limits)
         self.cache = cache
+        self.compiled = compiled  # calls go through the compiled call path (`ffi.accel`)
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
         self.modules: list[wasmtime.Module] = []
         structure, module_hashes = cache.load(
@@ -538,6 +571,12 @@ class FastHost(Host):
                 callback = ffi.UncheckedCallback(_intrinsic(kind, resource.index, dtor))
                 self.callbacks[ref] = (callback, _func_type(_intrinsic_type(kind)))
         items = self._compile_exports()
+        # Raw slots each raw function's calls use; the session's buffer holds the most.
+        self.raw_lengths = [
+            max(len(t.params), len(t.results))
+            for t in (structure.ref_types[ref] for ref in self.raw_refs)
+        ]
+        self.slot_count = max([self.slot_count, *self.raw_lengths])
         if self._new_codes:
             cache.write("code", digest, key, marshal.dumps(self._codes))
         self.component = Component(self, f"component {label} (wasm)")
@@ -599,7 +638,7 @@ class FastHost(Host):
 
     def _emitter(self, encoding: str) -> Emitter:
         limits = self.limits
-        em = Emitter(encoding, budget=True)
+        em = Emitter(encoding, budget=True, compiled=self.compiled)
         em.globals.update(RESOURCE_HELPERS)
         em.globals.update(
             _local=self.local,

@@ -8,6 +8,7 @@ Pointers cross as plain ints (addresses); the hot-path call takes prebuilt ctype
 from __future__ import annotations
 
 import ctypes
+import os
 from ctypes import c_size_t, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,33 @@ _func_new_unchecked = _function(
     _Finalizer,
     c_void_p,
 )
+
+
+# The compiled call path (host_py/accel, `sandlink.host._accel`): raw calls and epoch ticks
+# made natively, through this same library. Absent when it was not built or when
+# SANDLINK_PURE=1; the pure-Python path (ctypes) does everything it does, slower.
+def _load_accel() -> Any:
+    if os.environ.get("SANDLINK_PURE") == "1":
+        return None
+    try:
+        from . import _accel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _accel.bind(
+        _address("wasmtime_func_call_unchecked"), _address("wasmtime_engine_increment_epoch")
+    )
+    return _accel
+
+
+def _address(name: str) -> int:
+    return ctypes.cast(_dll[name], c_void_p).value  # type: ignore[return-value]
+
+
+accel = _load_accel()
+
+
+def engine_address(engine: wasmtime.Engine) -> int:
+    return ctypes.cast(engine.ptr(), c_void_p).value  # type: ignore[return-value]
 
 
 def library_path() -> Path:

@@ -1,0 +1,146 @@
+"""The `wasm` backend's two call paths: the compiled one (`sandlink.host._accel`) and the
+pure-Python one. The whole suite runs on each (`just test`: the second time with
+SANDLINK_PURE=1); these tests check which one runs, and that they agree call for call."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sandlink
+import sandlink.host
+from conftest import Recorder, host, same, strategy
+from sandlink import Limits
+
+PURE = os.environ.get("SANDLINK_PURE") == "1"
+
+
+def test_the_compiled_path_is_on_unless_turned_off():
+    # Not a skip: a build that lost the extension must fail here, not run pure twice.
+    assert sandlink.host.COMPILED is (not PURE)
+    k = sandlink.load(cache_dir=False)
+    assert host(k.exports).compiled is (not PURE)
+    source = k.exports.add.__sandlink_source__
+    assert ("_s.raw[" in source) is (not PURE) and ("_CALL(" in source) is PURE
+
+
+def test_compiled_is_checked():
+    with pytest.raises(TypeError, match="compiled"):
+        sandlink.load(compiled=1)
+    with pytest.raises(ValueError, match="oracle"):
+        sandlink.load("oracle", compiled=False)
+    with pytest.raises(ValueError, match="native"):
+        sandlink.load("native", compiled=True)
+    if PURE:
+        with pytest.raises(sandlink.SandlinkError, match="SANDLINK_PURE"):
+            sandlink.load(compiled=True)
+    assert host(sandlink.load(compiled=False).exports).compiled is False
+
+
+needs_compiled = pytest.mark.skipif(PURE, reason="the compiled path is off (SANDLINK_PURE=1)")
+
+
+@needs_compiled
+def test_the_kernels_agree_on_both_paths():
+    fast = sandlink.load(compiled=True, cache_dir=False)
+    pure = sandlink.load(compiled=False, cache_dir=False)
+    key = b"\x37\xfa\x21\x3d"
+    for data in (b"", b"x", bytes(range(256)) * 17):
+        for offset in (0, 1, 2, 3, 5):
+            assert fast.ws_mask(data, key, offset) == pure.ws_mask(data, key, offset)
+    doc = '{"name": "Zoë", "age": 25, "cars": ["Audi"], "friends": [{"name": "B", "age": 2}]}'
+    assert fast.parse_person(doc) == pure.parse_person(doc)
+    assert fast.add(2**32 - 1, 7) == pure.add(2**32 - 1, 7) == 6
+    with fast.buffer(4096) as a, pure.buffer(4096) as b:
+        a.write(bytes(range(256)) * 16)
+        b.write(bytes(range(256)) * 16)
+        fast.ws_mask_into(a, key, 3)
+        pure.ws_mask_into(b, key, 3)
+        assert a.read() == b.read()
+
+
+@pytest.fixture(scope="module")
+def both_paths(alltypes_wasm):
+    fast = sandlink.load_component(alltypes_wasm, imports=Recorder().imports(), compiled=True)
+    pure = sandlink.load_component(
+        alltypes_wasm,
+        imports=Recorder().imports(),
+        classes=host(fast).record_classes,
+        compiled=False,
+    )
+    functions = [
+        f.name
+        for f in host(fast).exports
+        if f.kind == "function" and f.name not in ("hold", "fail", "counter", "call_host")
+    ]
+    return fast, pure, functions
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_every_alltypes_export_agrees_on_both_paths(both_paths, data):
+    fast, pure, functions = both_paths
+    name = data.draw(st.sampled_from(functions), label="function")
+    fn = next(f for f in host(fast).exports if f.name == name)
+    args = [data.draw(strategy(p.type), label=p.name) for p in fn.params]
+    assert same(getattr(fast, name)(*args), getattr(pure, name)(*args))
+
+
+@needs_compiled
+def test_a_timeout_fires_while_python_is_busy(faults_wasm):
+    """The native ticker needs no GIL: a spinning guest times out even while another
+    thread runs pure Python flat out (it would too with the Python ticker, late)."""
+    script = textwrap.dedent(
+        f"""
+        import threading, sandlink
+        from sandlink import Limits
+        guest = sandlink.load_component(
+            {str(faults_wasm)!r}, imports={{"host": {{"tick": lambda n: n + 1}}}},
+            limits=Limits(timeout=0.2), cache_dir=False)
+        assert guest.__sandlink__.compiled
+        stop = False
+        def busy():
+            n = 0
+            while not stop:
+                n += 1
+        t = threading.Thread(target=busy)
+        t.start()
+        try:
+            guest.spin()
+        except sandlink.Timeout:
+            print("timed out")
+        finally:
+            stop = True
+            t.join()
+        assert guest.double(4) == 8
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "timed out"
+
+
+def test_calls_and_limits_hold_on_the_pure_path_too(faults_wasm):
+    guest = sandlink.load_component(
+        faults_wasm,
+        imports={"host": {"tick": lambda n: n + 1}},
+        limits=Limits(timeout=0.2),
+        cache_dir=False,
+        compiled=False,
+    )
+    assert guest.double(21) == 42
+    assert guest.call_host(5) == 5
+    with pytest.raises(sandlink.Timeout):
+        guest.spin()
+    with pytest.raises(sandlink.GuestTrap):
+        guest.crash()
+    assert guest.double(4) == 8
