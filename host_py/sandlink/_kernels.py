@@ -11,7 +11,6 @@ and an offset by default; plus buffers, in-place masking and the streaming maske
 from __future__ import annotations
 
 import sys
-from types import FunctionType
 from typing import Any
 
 from . import _api
@@ -50,7 +49,7 @@ class Kernels:
                 function = getattr(exports, name)
                 # This load's own function (or the reference's method): it gets the WIT docs.
                 inner = getattr(function, "__func__", function)
-                if isinstance(inner, FunctionType):
+                if hasattr(inner, "__dict__"):  # a Python function or a compiled export
                     inner.__doc__ = doc
                 setattr(self, name, function)
         self._parse_person = exports.parse_person
@@ -66,7 +65,9 @@ class Kernels:
         The top-level value must be an object with the fields `name` (string), `age`
         (integer in 0..=4294967295), `cars` (array of strings) and `friends` (array of
         objects with `name` and `age`); see the WIT for every rule."""
-        result = self._parse_person(json_text(json))
+        # ASCII text needs no UTF-8 check of its own (O(1) to know): the common case.
+        text = json if type(json) is str and json.isascii() else json_text(json)
+        result = self._parse_person(text)
         if type(result) is Ok:
             return result.value
         error = result.value

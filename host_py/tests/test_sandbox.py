@@ -261,3 +261,30 @@ def test_guest_calls_run_in_parallel_with_the_gil_released(faults_wasm):
 def test_a_memory_cap_below_the_initial_memory_fails_the_load(backend):
     with pytest.raises(sandlink.MemoryLimitExceeded, match="memory"):
         sandlink.load(backend, limits=Limits(memory=64 * 1024), cache_dir=False)
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        pytest.param(lambda: sandlink.load(print=lambda line: None, compiled=False), id="pure"),
+        pytest.param(
+            lambda: sandlink.load(print=lambda line: None),
+            id="default",
+        ),
+    ],
+)
+def test_a_dropped_component_is_collected(load):
+    """Nothing global (the epoch callbacks' registry, the compiled path's sessions) keeps a
+    component on the fast host alive once its last reference is gone."""
+    import gc
+    import weakref
+
+    hosts = []
+    for _ in range(3):
+        k = load()
+        k.add(1, 2)
+        k.hello("x")
+        hosts.append(weakref.ref(k.exports.__sandlink__))
+        del k
+    gc.collect()
+    assert [h() for h in hosts] == [None, None, None]

@@ -17,65 +17,22 @@
 //! `RawCall`/`Ticker` made from them (the session holds both, see `_fast.Session`).
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-/// `wasmtime_func_call_unchecked(context, func, args_and_results, len, trap) -> error`.
-type FuncCallUnchecked = unsafe extern "C" fn(
-    *mut c_void,
-    *const c_void,
-    *mut c_void,
-    usize,
-    *mut *mut c_void,
-) -> *mut c_void;
-/// `wasmtime_engine_increment_epoch(engine)`.
-type EngineIncrementEpoch = unsafe extern "C" fn(*mut c_void);
+mod export;
+mod guest;
+mod helpers;
+mod lift;
+mod lower;
+mod ty;
+mod wasmtime;
 
-struct Api {
-    func_call_unchecked: FuncCallUnchecked,
-    engine_increment_epoch: EngineIncrementEpoch,
-}
-
-static API: OnceLock<Api> = OnceLock::new();
-
-fn api() -> PyResult<&'static Api> {
-    API.get()
-        .ok_or_else(|| PyRuntimeError::new_err("sandlink.host._accel is not bound to wasmtime"))
-}
-
-/// Binds the extension to wasmtime's C API: the addresses of its functions in the library
-/// wasmtime-py loaded. Once per process; binding again to other addresses is an error.
-#[pyfunction]
-fn bind(func_call_unchecked: usize, engine_increment_epoch: usize) -> PyResult<()> {
-    if func_call_unchecked == 0 || engine_increment_epoch == 0 {
-        return Err(PyValueError::new_err("a wasmtime function address is null"));
-    }
-    // SAFETY: the addresses are of these very C functions, looked up by name in wasmtime's
-    // library by `_ffi` (the caller's contract; this module is private to sandlink.host).
-    let given = unsafe {
-        Api {
-            func_call_unchecked: std::mem::transmute::<usize, FuncCallUnchecked>(
-                func_call_unchecked,
-            ),
-            engine_increment_epoch: std::mem::transmute::<usize, EngineIncrementEpoch>(
-                engine_increment_epoch,
-            ),
-        }
-    };
-    let bound = API.get_or_init(|| given);
-    if bound.func_call_unchecked as usize != func_call_unchecked
-        || bound.engine_increment_epoch as usize != engine_increment_epoch
-    {
-        return Err(PyRuntimeError::new_err(
-            "sandlink.host._accel is bound to another wasmtime library",
-        ));
-    }
-    Ok(())
-}
+use wasmtime::api;
 
 /// One raw call of one core function in one store: its context, its `wasmtime_func_t`, the
 /// raw-slot buffer its arguments and results go through, how many slots, and where the trap
@@ -122,22 +79,9 @@ impl RawCall {
 
 impl RawCall {
     fn call_in(&self, py: Python<'_>, context: usize) -> PyResult<usize> {
-        let call = api()?.func_call_unchecked;
-        let (func, slots, len, trap) = (self.func, self.slots, self.len, self.trap);
         // SAFETY: the addresses are live host objects (see the module docs) and `slots` holds
-        // at least `len` raw values for this function's checked core type; wasmtime only
-        // runs the guest in `context`. The GIL is released: the guest may run for long, and
-        // host functions it calls take the GIL themselves.
-        let error = py.detach(move || unsafe {
-            call(
-                context as *mut c_void,
-                func as *const c_void,
-                slots as *mut c_void,
-                len,
-                trap as *mut *mut c_void,
-            ) as usize
-        });
-        Ok(error)
+        // at least `len` raw values for this function's checked core type.
+        unsafe { wasmtime::call(py, context, self.func, self.slots, self.len, self.trap) }
     }
 }
 
@@ -231,8 +175,11 @@ impl Drop for Ticker {
 
 #[pymodule]
 fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(bind, m)?)?;
+    m.add_function(wrap_pyfunction!(wasmtime::bind, m)?)?;
     m.add_class::<RawCall>()?;
     m.add_class::<Ticker>()?;
+    m.add_class::<guest::SessionCore>()?;
+    m.add_class::<helpers::Helpers>()?;
+    m.add_class::<export::Export>()?;
     Ok(())
 }

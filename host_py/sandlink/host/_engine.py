@@ -130,7 +130,9 @@ def _stop_all() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-CLOCKS: dict[int, Clock] = {}  # by id: the `env` that raw callbacks of a store get
+# By id: the `env` that raw callbacks of a store get. Weak: a store's session must be
+# collectable with the component that made it (its callbacks find nothing after that).
+CLOCKS: weakref.WeakValueDictionary[int, Clock] = weakref.WeakValueDictionary()
 _clock_ids = itertools.count(1)
 
 

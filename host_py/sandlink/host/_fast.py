@@ -10,17 +10,24 @@ Each thread gets its own `Session`: a Store, the core instances the graph descri
 the host functions of its imports (which find their session from the store that calls
 them), a handle table per resource type, and the ABI contexts (memory + realloc) its
 functions use. A trap discards the thread's session; the next call makes a new one.
+
+On the compiled call path (`ffi.accel`) an export whose types the extension carries is an
+`_accel.Export` instead of generated Python (`_compiles`), and sessions are
+`CompiledSession`s, whose `core` the extension reads.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
+import itertools
 import marshal
 import pickle
 import struct
 import threading
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import wasmtime
 
@@ -41,7 +48,7 @@ from ._exports import Component, Host, expose
 from ._limits import Limits
 from ._resources import HELPERS as RESOURCE_HELPERS
 from ._resources import GuestResource, HandleTable
-from ._runtime import OutOfView
+from ._runtime import HELPERS, OutOfView
 from ._structure import (
     CoreRef,
     CoreType,
@@ -52,7 +59,7 @@ from ._structure import (
     class_name,
     resolve_imports,
 )
-from ._types import ResourceType
+from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, ResourceType
 
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
 _RAW_SLOT = ctypes.c_uint64 * 2
@@ -244,6 +251,8 @@ class Abi:
 class Session(Clock):
     """One thread's Store and instance, and the raw-call buffers that go with them."""
 
+    guest_trap = GuestTrap  # what the compiled path raises when the guest breaks the ABI
+
     __slots__ = (
         "__weakref__",
         "_buffer",
@@ -396,10 +405,15 @@ class Session(Clock):
         self, error: int | None, slots: Any = None, trap_slot: int | None = None, why: str = ""
     ) -> None:
         """A raw call failed: retire this session and raise what happened."""
-        self.retire()
         slots = self.slots if slots is None else slots
         trap_slot = self.trap_slot if trap_slot is None else trap_slot
         trap, slots[trap_slot] = slots[trap_slot], 0
+        self.fail_with(error or 0, trap, why)
+
+    def fail_with(self, error: int, trap: int, why: str = "") -> NoReturn:
+        """A raw call failed with `error` (a wasmtime_error_t*) or `trap` (a wasm_trap_t*,
+        taken over) or, if neither, for `why`: retire this session and raise."""
+        self.retire()
         pending, self.pending = self.pending, None
         if trap:
             message, code = ffi.trap_from_address(trap)
@@ -470,6 +484,44 @@ class Session(Clock):
             self.call_raw(dtor, (rep,))
 
 
+class CompiledSession(Session):
+    """A session of a host on the compiled call path: its `core` (`_accel.SessionCore`)
+    holds what the compiled exports read on every call, the counters included."""
+
+    __slots__ = ("core",)
+
+    def __init__(self, host: FastHost) -> None:
+        self.core = ffi.accel.SessionCore(self, host.serial)  # first: it holds the counters
+        super().__init__(host)
+        self.core.start(
+            self.ctx.value,
+            [0 if f is None else f.value for f in self.funcs],
+            self.call_args.value,
+            self.trap_slot,
+            [(a.memory or 0, a.realloc.value if a.realloc else 0) for a in self.abi],
+        )
+
+    @property  # type: ignore[override]
+    def calls(self) -> int:
+        return self.core.calls
+
+    @calls.setter
+    def calls(self, n: int) -> None:
+        self.core.calls = n
+
+    @property  # type: ignore[override]
+    def in_host(self) -> int:
+        return self.core.in_host
+
+    @in_host.setter
+    def in_host(self, n: int) -> None:
+        self.core.in_host = n
+
+    def retire(self) -> None:
+        self.core.retire()
+        super().retire()
+
+
 _EMPTY = memoryview(b"")
 
 
@@ -517,6 +569,8 @@ class FastHost(Host):
         super().__init__(label, limits)
         self.cache = cache
         self.compiled = compiled  # calls go through the compiled call path (`ffi.accel`)
+        self.serial = next(_SERIALS)  # names this host to the compiled path's sessions
+        self._accel_helpers: Any = None
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
         self.modules: list[wasmtime.Module] = []
         structure, module_hashes = cache.load(
@@ -656,7 +710,7 @@ class FastHost(Host):
             _reentered=_reentered,
             _too_big=_too_big,
             _BUDGET=self.limits.memory or 1 << 64,
-            _spend=self._spend,
+            _spend=functools.partial(_spend, limits.memory),
             _EMPTY=_EMPTY,
         )
         return em
@@ -701,11 +755,54 @@ class FastHost(Host):
         )
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
+        if self.compiled and not nested and _compiles(fn):
+            return self._compiled_export(fn, plan)
         em = self._emitter(options.encoding)
         source = export_source(fn, plan, em, self.limits, nested=nested)
         caller = self._build(em, source, "_export", f"export {fn.where}")
         caller.__name__ = caller.__qualname__ = fn.name
         return caller
+
+    def _compiled_export(self, fn: Function, plan: Plan) -> Any:
+        """The compiled path's caller of export `fn` (`_accel.Export`)."""
+        accel, limits = ffi.accel, self.limits
+        if self._accel_helpers is None:
+            self._accel_helpers = accel.Helpers(
+                {
+                    **HELPERS,
+                    "_reentered": _reentered,
+                    "_too_big": _too_big,
+                    "_spend": functools.partial(_spend, limits.memory),
+                    "_BUDGET": min(limits.memory or 1 << 62, 1 << 62),
+                    "LIFT_BUDGET_FACTOR": LIFT_BUDGET_FACTOR,
+                    "CLOCK_EVERY": CLOCK_EVERY,
+                }
+            )
+        flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
+        spilled = len(flat_params) > MAX_FLAT_PARAMS
+        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        export = accel.Export(
+            fn.name,
+            fn.where,
+            self.serial,
+            weakref.WeakMethod(self.session),  # no cycle through the extension's objects
+            self._accel_helpers,
+            [p.name for p in fn.params],
+            tuple(p.type.accel_spec() for p in fn.params),
+            None if fn.result is None else fn.result.accel_spec(),
+            spilled,
+            by_pointer,
+            plan.core,
+            plan.abi,
+            plan.post_return,
+            max(1 if spilled else len(flat_params), 1 if by_pointer else len(flat_results)),
+            1 if by_pointer else len(flat_results),
+            limits.memory,
+            limits.fuel,
+            limits.timeout is not None,
+        )
+        export.__name__ = export.__qualname__ = fn.name
+        return export
 
     def _attach(self, scope: dict[str, Any], fn: Function, caller: Callable[..., Any]) -> None:
         if fn.kind == "function":
@@ -740,7 +837,7 @@ class FastHost(Host):
         """This thread's session (made on first use)."""
         session = getattr(self.local, "s", None)
         if session is None:
-            session = Session(self)
+            session = CompiledSession(self) if self.compiled else Session(self)
             self.local.s = session
         return session
 
@@ -773,17 +870,21 @@ class FastHost(Host):
         fn.__sandlink_source__ = source
         return fn
 
-    def _spend(self, session: Session, budget: int, view_length: int) -> int:
-        """A lift spent another CLOCK_EVERY of its budget: look at the deadline, refuse
-        what would go over budget; return where to look next."""
-        if budget >= 0:
-            session.check()
-            return budget - CLOCK_EVERY
-        budget = min(self.limits.memory or 1 << 64, LIFT_BUDGET_FACTOR * view_length)
-        raise MemoryLimitExceeded(
-            f"lifting the guest's value would build more than {budget} bytes "
-            f"({LIFT_BUDGET_FACTOR}x its {view_length}-byte memory, within Limits.memory): refused"
-        )
+
+def _spend(memory_limit: int | None, session: Session, budget: int, view_length: int) -> int:
+    """A lift spent another CLOCK_EVERY of its budget: look at the deadline, refuse what
+    would go over budget; return where to look next."""
+    if budget >= 0:
+        session.check()
+        return budget - CLOCK_EVERY
+    budget = min(memory_limit or 1 << 64, LIFT_BUDGET_FACTOR * view_length)
+    raise MemoryLimitExceeded(
+        f"lifting the guest's value would build more than {budget} bytes "
+        f"({LIFT_BUDGET_FACTOR}x its {view_length}-byte memory, within Limits.memory): refused"
+    )
+
+
+_SERIALS = itertools.count(1)
 
 
 def _core_modules(wasm: bytes) -> list[bytes]:
@@ -804,6 +905,18 @@ def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
         except (ValueError, EOFError, TypeError):
             pass
     return {}
+
+
+def _compiles(fn: Function) -> bool:
+    """Does the compiled path take this export? (Resources, other string encodings and
+    the parts of composed components stay on the generated Python.)"""
+    types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
+    return (
+        fn.kind == "function"
+        and fn.options is not None
+        and fn.options.encoding == "utf8"
+        and all(t.compiles() for t in types)
+    )
 
 
 def _intrinsic_type(kind: str) -> CoreType:

@@ -65,6 +65,20 @@ class ValType:
         """The type in WIT syntax (for messages)."""
         raise NotImplementedError
 
+    def accel_spec(self) -> tuple:
+        """The type for the compiled call path (`sandlink.host._accel`): `(kind, size,
+        alignment, flat length, *details)`; its layout stays defined here."""
+        return (self.kind_name, self.size, self.alignment, len(self.flat), *self.accel_details())
+
+    kind_name = ""
+
+    def accel_details(self) -> tuple:
+        return ()
+
+    def compiles(self) -> bool:
+        """Can the compiled call path carry values of this type?"""
+        return bool(self.kind_name) and all(child.compiles() for child in self.children())
+
     def __repr__(self) -> str:
         return f"<WIT {self.describe()}>"
 
@@ -161,6 +175,7 @@ class _Scalar(ValType):
 class Bool(_Scalar):
     __slots__ = ()
     code = "B"
+    kind_name = "bool"
 
     def __init__(self) -> None:
         self._layout(1, 1, ("i32",))
@@ -182,6 +197,10 @@ class Bool(_Scalar):
 
 class Int(_Scalar):
     __slots__ = ("kind",)
+    kind_name = "int"
+
+    def accel_details(self) -> tuple:
+        return (self.kind,)
 
     def __init__(self, kind: str) -> None:
         self.kind = kind  # "u8" ... "s64"
@@ -220,6 +239,10 @@ class Int(_Scalar):
 
 class Float(_Scalar):
     __slots__ = ("kind",)
+    kind_name = "float"
+
+    def accel_details(self) -> tuple:
+        return (self.kind,)
 
     def __init__(self, kind: str) -> None:
         self.kind = kind  # "f32" or "f64"
@@ -246,6 +269,7 @@ class Float(_Scalar):
 class Char(_Scalar):
     __slots__ = ()
     code = "I"
+    kind_name = "char"
 
     def __init__(self) -> None:
         self._layout(4, 4, ("i32",))
@@ -267,6 +291,7 @@ class String(ValType):
     """A string; its encoding in guest memory is the function's `string-encoding` option."""
 
     __slots__ = ()
+    kind_name = "string"
 
     def __init__(self) -> None:
         self._layout(8, 4, ("i32", "i32"))
@@ -347,6 +372,15 @@ class String(ValType):
 
 class List(ValType):
     __slots__ = ("element",)
+    kind_name = "list"
+
+    def accel_details(self) -> tuple:
+        packed = self.packed_code
+        return (
+            self.element.accel_spec(),
+            packed,
+            None if packed is None else self.element.describe(),
+        )
 
     def __init__(self, element: ValType) -> None:
         self.element = element
@@ -473,6 +507,12 @@ class Record(ValType):
     """A record; `fields` are (Python attribute, WIT label, type); `cls` builds the values."""
 
     __slots__ = ("cls", "fields", "name")
+    kind_name = "record"
+
+    def accel_details(self) -> tuple:
+        attrs = tuple(a for a, _, _ in self.fields)
+        fields = tuple(f.accel_spec() for _, _, f in self.fields)
+        return (self.cls, attrs, fields, _fillable(self.cls, attrs))
 
     def __init__(self, fields: tuple[tuple[str, str, ValType], ...], name: str | None = None):
         self.fields = fields
@@ -525,6 +565,10 @@ class Record(ValType):
 
 class Tuple(ValType):
     __slots__ = ("elements",)
+    kind_name = "tuple"
+
+    def accel_details(self) -> tuple:
+        return (tuple(e.accel_spec() for e in self.elements),)
 
     def __init__(self, elements: tuple[ValType, ...]) -> None:
         self.elements = elements
@@ -570,6 +614,10 @@ class Tuple(ValType):
 
 class Flags(ValType):
     __slots__ = ("name", "names")
+    kind_name = "flags"
+
+    def accel_details(self) -> tuple:
+        return (self.names, {n: i for i, n in enumerate(self.names)})
 
     def __init__(self, names: tuple[str, ...], name: str | None = None) -> None:
         self.names = names
@@ -628,6 +676,13 @@ class _Cases(ValType):
 
     def children(self) -> tuple[ValType, ...]:
         return tuple(p for _, p in self.cases if p is not None)
+
+    def accel_details(self) -> tuple:
+        cases = tuple((c, None if t is None else t.accel_spec()) for c, t in self.cases)
+        index = {c: i for i, (c, _) in enumerate(self.cases)}
+        disc = struct.calcsize(self.disc_code)  # type: ignore[attr-defined]
+        offset = self.payload_offset  # type: ignore[attr-defined]
+        return (disc, offset, cases, index, self.describe())
 
     def _layout_cases(self) -> None:
         n = len(self.cases)
@@ -729,6 +784,7 @@ class _Cases(ValType):
 
 class Variant(_Cases):
     __slots__ = ("_cases", "disc_code", "name", "payload_offset")
+    kind_name = "variant"
 
     def __init__(self, cases: tuple[tuple[str, ValType | None], ...], name: str | None = None):
         self._cases = cases
@@ -761,6 +817,7 @@ class Variant(_Cases):
 
 class Enum(_Cases):
     __slots__ = ("disc_code", "name", "names", "payload_offset")
+    kind_name = "enum"
 
     def __init__(self, names: tuple[str, ...], name: str | None = None) -> None:
         self.names = names
@@ -787,6 +844,7 @@ class Enum(_Cases):
 
 class Option(_Cases):
     __slots__ = ("disc_code", "payload", "payload_offset")
+    kind_name = "option"
 
     def __init__(self, payload: ValType) -> None:
         self.payload = payload
@@ -809,6 +867,7 @@ class Option(_Cases):
 
 class Result(_Cases):
     __slots__ = ("disc_code", "err", "ok", "payload_offset")
+    kind_name = "result"
 
     def __init__(self, ok: ValType | None, err: ValType | None) -> None:
         self.ok = ok
@@ -942,6 +1001,24 @@ PRIMITIVE_TYPES: dict[str, ValType] = {
     "f32": Float("f32"),
     "f64": Float("f64"),
 }
+
+
+def _fillable(cls: Any, attrs: tuple[str, ...]) -> bool:
+    """Is making `cls(*values)` the same as setting `attrs` on a bare instance? True of a
+    plain dataclass with exactly those fields (frozen or not, slots or not): then the
+    compiled path fills the instance directly, without running its __init__."""
+    fields = getattr(cls, "__dataclass_fields__", None)
+    params = getattr(cls, "__dataclass_params__", None)
+    return (
+        fields is not None
+        and params is not None
+        and params.init
+        and cls.__new__ is object.__new__
+        and not getattr(cls, "__abstractmethods__", None)
+        and not hasattr(cls, "__post_init__")
+        and tuple(fields) == attrs  # no InitVar or ClassVar pseudo-fields either
+        and all(f.init for f in fields.values())
+    )
 
 
 # -- layout helpers shared by records, tuples and flags

@@ -1,0 +1,339 @@
+//! One session's view of a guest: its raw-call state ([`CoreState`], registered per thread)
+//! and, during a call, one memory with its `cabi_realloc` ([`Memory`]).
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::wasmtime::{self, api};
+
+/// What the compiled path needs of one session (a Python `_fast.CompiledSession`): its
+/// counters, and the addresses of host objects that live as long as it.
+pub struct CoreState {
+    pub serial: u64,
+    /// The Python session, borrowed: valid while `dead` is false (the session owns the
+    /// `SessionCore` whose drop sets it).
+    session: usize,
+    addresses: OnceLock<Addresses>,
+    /// Entries into the guest from the host (`Clock.calls`: a new one restarts the clock).
+    pub calls: AtomicU64,
+    /// Host functions running on this session (`Session.in_host`: the guest is active).
+    pub in_host: AtomicU64,
+    dead: AtomicBool,
+    retired: AtomicBool,
+}
+
+pub struct Addresses {
+    pub context: usize,
+    pub funcs: Vec<usize>,
+    pub slots: usize,
+    pub trap_slot: usize,
+    /// (`wasmtime_memory_t*`, realloc function) of each ABI context; 0 when absent.
+    pub abis: Vec<(usize, usize)>,
+}
+
+// SAFETY: the addresses are only dereferenced on the session's own thread, under the GIL;
+// the flags and counters are atomics.
+unsafe impl Send for CoreState {}
+unsafe impl Sync for CoreState {}
+
+impl CoreState {
+    pub fn usable(&self) -> bool {
+        !self.dead.load(Ordering::Acquire) && !self.retired.load(Ordering::Acquire)
+    }
+
+    /// The Python session (a new reference). Only while `usable()`.
+    pub fn session<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        // SAFETY: not dead, so the session object is alive (it owns our SessionCore), and we
+        // hold the GIL.
+        unsafe { Bound::from_borrowed_ptr(py, self.session as *mut pyo3::ffi::PyObject) }
+    }
+
+    pub fn addresses(&self) -> &Addresses {
+        self.addresses
+            .get()
+            .expect("registered sessions are started")
+    }
+}
+
+impl Addresses {
+    /// The raw slot `i` (in 8-byte units) of the session's call buffer.
+    pub fn slot(&self, i: usize) -> *mut u64 {
+        (self.slots as *mut u64).wrapping_add(i)
+    }
+}
+
+thread_local! {
+    /// This thread's sessions of every compiled host, by host serial.
+    static SESSIONS: RefCell<Vec<Arc<CoreState>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's usable session of host `serial`, if it has one.
+pub fn current(serial: u64) -> Option<Arc<CoreState>> {
+    SESSIONS.with(|s| {
+        s.borrow()
+            .iter()
+            .find(|c| c.serial == serial && c.usable())
+            .cloned()
+    })
+}
+
+/// The compiled path's handle on one session, owned by it (`Session.core`): made first
+/// (it holds the session's counters), started once the instance exists, which registers
+/// it on the session's thread; the session retires it, its drop kills it.
+#[pyclass(frozen, module = "sandlink.host._accel")]
+pub struct SessionCore {
+    state: Arc<CoreState>,
+}
+
+#[pymethods]
+impl SessionCore {
+    #[new]
+    fn new(session: &Bound<'_, PyAny>, serial: u64) -> PyResult<Self> {
+        api()?;
+        Ok(SessionCore {
+            state: Arc::new(CoreState {
+                serial,
+                session: session.as_ptr() as usize,
+                addresses: OnceLock::new(),
+                calls: AtomicU64::new(0),
+                in_host: AtomicU64::new(0),
+                dead: AtomicBool::new(false),
+                retired: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The instance exists: its store context, raw functions, slot buffer and trap slot,
+    /// and ABI contexts. Registers the session on this thread.
+    fn start(
+        &self,
+        context: usize,
+        funcs: Vec<usize>,
+        slots: usize,
+        trap_slot: usize,
+        abis: Vec<(usize, usize)>,
+    ) -> PyResult<()> {
+        if context == 0 || slots == 0 {
+            return Err(PyValueError::new_err(
+                "a session needs its context and slots",
+            ));
+        }
+        let addresses = Addresses {
+            context,
+            funcs,
+            slots,
+            trap_slot,
+            abis,
+        };
+        if self.state.addresses.set(addresses).is_err() {
+            return Err(PyValueError::new_err("this session was started already"));
+        }
+        let serial = self.state.serial;
+        SESSIONS.with(|s| {
+            let mut sessions = s.borrow_mut();
+            sessions.retain(|c| c.serial != serial && !c.dead.load(Ordering::Acquire));
+            sessions.push(Arc::clone(&self.state));
+        });
+        Ok(())
+    }
+
+    /// Never use this session again (a trap discarded it).
+    fn retire(&self) {
+        self.state.retired.store(true, Ordering::Release);
+    }
+
+    #[getter]
+    fn calls(&self) -> u64 {
+        self.state.calls.load(Ordering::Relaxed)
+    }
+
+    #[setter]
+    fn set_calls(&self, n: u64) {
+        self.state.calls.store(n, Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn in_host(&self) -> u64 {
+        self.state.in_host.load(Ordering::Relaxed)
+    }
+
+    #[setter]
+    fn set_in_host(&self, n: u64) {
+        self.state.in_host.store(n, Ordering::Relaxed);
+    }
+}
+
+impl Drop for SessionCore {
+    fn drop(&mut self) {
+        self.state.dead.store(true, Ordering::Release);
+    }
+}
+
+pub const MAX_BYTE_LENGTH: u64 = (1 << 28) - 1;
+
+/// One linear memory and its realloc, during one call (a canonical ABI context).
+pub struct Memory<'a, 'py> {
+    pub py: Python<'py>,
+    pub state: &'a CoreState,
+    pub session: &'a Bound<'py, PyAny>,
+    memory: usize,
+    realloc: usize,
+    base: *mut u8,
+    pub size: u64,
+}
+
+impl<'a, 'py> Memory<'a, 'py> {
+    pub fn new(
+        py: Python<'py>,
+        state: &'a CoreState,
+        session: &'a Bound<'py, PyAny>,
+        abi: Option<usize>,
+    ) -> PyResult<Self> {
+        let (memory, realloc) = match abi {
+            Some(i) => *state
+                .addresses()
+                .abis
+                .get(i)
+                .ok_or_else(|| PyValueError::new_err("no such ABI context"))?,
+            None => (0, 0),
+        };
+        let mut m = Memory {
+            py,
+            state,
+            session,
+            memory,
+            realloc,
+            base: std::ptr::null_mut(),
+            size: 0,
+        };
+        m.sync()?;
+        Ok(m)
+    }
+
+    /// Refresh the memory's size (it only grows; it never moves).
+    pub fn sync(&mut self) -> PyResult<()> {
+        if self.memory == 0 {
+            return Ok(());
+        }
+        let a = api()?;
+        let context = self.state.addresses().context as *const c_void;
+        let memory = self.memory as *const c_void;
+        // SAFETY: a live context and a memory of its store (the session holds both).
+        unsafe {
+            if self.base.is_null() {
+                self.base = (a.memory_data)(context, memory);
+            }
+            self.size = (a.memory_data_size)(context, memory) as u64;
+        }
+        Ok(())
+    }
+
+    /// `cabi_realloc(0, 0, align, size)`: a block the guest gives for the host to fill.
+    pub fn alloc(&mut self, size: u64, align: u32) -> PyResult<u32> {
+        if self.realloc == 0 {
+            return Err(self.failure(0, 0, "this function has no realloc option"));
+        }
+        let mut slots = [0u64, 0, 0, 0, u64::from(align), 0, size, 0, 0, 0];
+        let address = slots.as_mut_ptr() as usize;
+        // SAFETY: `slots` holds 4 arguments / 1 result (checked realloc type) and the trap.
+        let error = unsafe {
+            wasmtime::call(
+                self.py,
+                self.state.addresses().context,
+                self.realloc,
+                address,
+                4,
+                address + 64,
+            )?
+        };
+        if error != 0 || slots[8] != 0 {
+            return Err(self.failure(error, slots[8] as usize, ""));
+        }
+        let ptr = (slots[0] & 0xFFFF_FFFF) as u32;
+        if ptr & (align - 1) != 0 {
+            let why = format!("realloc returned {ptr:#x}, not aligned to {align}");
+            return Err(self.failure(0, 0, &why));
+        }
+        if u64::from(ptr) + size > self.size {
+            self.sync()?;
+            if u64::from(ptr) + size > self.size {
+                return Err(self.failure(0, 0, "realloc returned a block outside memory"));
+            }
+        }
+        Ok(ptr)
+    }
+
+    /// Writes `bytes` at `addr` (inside a block the guest allocated).
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> PyResult<()> {
+        let end = addr + bytes.len() as u64;
+        if end > self.size {
+            self.sync()?;
+            if end > self.size {
+                return Err(self.failure(0, 0, "a write fell outside guest memory"));
+            }
+        }
+        // SAFETY: [addr, end) is inside the memory (checked above), which is not moved and
+        // not otherwise borrowed while the host lowers (the guest is not running).
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.base.add(addr as usize), bytes.len())
+        };
+        Ok(())
+    }
+
+    /// The `n` bytes at `ptr`, checked: aligned to `align` and inside memory.
+    pub fn span(&mut self, ptr: u64, n: u64, align: u32) -> PyResult<&[u8]> {
+        if ptr & u64::from(align - 1) != 0 {
+            return Err(trap(
+                self.py,
+                self.session,
+                &format!("guest pointer {ptr:#x} is not aligned to {align} bytes"),
+            ));
+        }
+        if ptr + n > self.size {
+            self.sync()?;
+        }
+        if ptr + n > self.size {
+            let why = if n > MAX_BYTE_LENGTH {
+                format!("guest list or string of {n} bytes is longer than the ABI allows")
+            } else {
+                "guest data points outside its memory".to_owned()
+            };
+            return Err(trap(self.py, self.session, &why));
+        }
+        if n == 0 {
+            return Ok(&[]);
+        }
+        // SAFETY: inside the memory (checked), which does not move; the guest is not running
+        // while the host lifts, so nothing writes it meanwhile.
+        Ok(unsafe { std::slice::from_raw_parts(self.base.add(ptr as usize), n as usize) })
+    }
+
+    /// Raises what `Session.fail_with` says of a failed raw call (and retires the session).
+    pub fn failure(&self, error: usize, trap: usize, why: &str) -> PyErr {
+        fail(self.session, error, trap, why)
+    }
+}
+
+/// The exception `session.fail_with(error, trap, why)` raises.
+pub fn fail(session: &Bound<'_, PyAny>, error: usize, trap: usize, why: &str) -> PyErr {
+    match session.call_method1(pyo3::intern!(session.py(), "fail_with"), (error, trap, why)) {
+        Err(e) => e,
+        Ok(_) => PyValueError::new_err("Session.fail_with returned"),
+    }
+}
+
+/// A `GuestTrap(why)` (the guest broke the canonical ABI).
+pub fn trap(py: Python<'_>, session: &Bound<'_, PyAny>, why: &str) -> PyErr {
+    let made = session
+        .getattr(pyo3::intern!(py, "guest_trap"))
+        .and_then(|cls| cls.call1((PyString::new(py, why),)));
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
+}
