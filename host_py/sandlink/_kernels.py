@@ -109,6 +109,15 @@ class GuestKernels(Kernels):
 
     def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
         """Mask `buf` in place: a buffer of this object (no copy), or any writable buffer."""
+        if type(key) is not int:
+            key = (
+                int.from_bytes(key, "big")
+                if type(key) is bytes and len(key) == 4
+                else mask_key(key)
+            )
+        if type(buf) is GuestBuffer and buf.owner is self:  # the common case, kept short:
+            buf.resource.mask(0, buf._len, key, offset)  # the call checks key and offset
+            return
         key = mask_key(key)
         offset = check_int("offset", "u32", offset)
         if isinstance(buf, GuestBuffer):

@@ -57,8 +57,8 @@ class Masker:
 
 def _nbytes(buf: Any) -> int:
     """The byte length of a buffer `ws_mask_into` just accepted."""
-    if isinstance(buf, Buffer):  # a `k.buffer(n)` object: its len() is in bytes
-        return len(buf)
+    if isinstance(buf, Buffer):  # a `k.buffer(n)` object: its length is in bytes
+        return buf._len
     try:
         view = memoryview(buf)
     except TypeError:  # a `k.buffer(n)` object: its len() is in bytes

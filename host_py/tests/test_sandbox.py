@@ -284,7 +284,9 @@ def test_a_dropped_component_is_collected(load):
         k = load()
         k.add(1, 2)
         k.hello("x")
+        with k.buffer(16) as buf:  # a resource: its class holds compiled methods
+            k.ws_mask_into(buf, 7)
         hosts.append(weakref.ref(k.exports.__sandlink__))
-        del k
+        del k, buf
     gc.collect()
     assert [h() for h in hosts] == [None, None, None]

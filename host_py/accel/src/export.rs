@@ -120,6 +120,21 @@ impl Export {
         })
     }
 
+    /// A resource method: bound to its object, as a Python function would be.
+    fn __get__<'py>(
+        slf: Bound<'py, Self>,
+        obj: Option<Bound<'py, PyAny>>,
+        _owner: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match obj {
+            Some(obj) if !obj.is_none() => {
+                let method_type = slf.get().helpers.get().method_type.bind(slf.py()).clone();
+                method_type.call1((slf, obj))
+            }
+            _ => Ok(slf.into_any()),
+        }
+    }
+
     #[pyo3(signature = (*args, **kwargs))]
     fn __call__<'py>(
         &self,
@@ -227,7 +242,13 @@ impl Export {
         }
 
         // Check every argument before the guest is touched.
-        let mut checker = Checker { py, h, need: 0 };
+        let mut checker = Checker {
+            py,
+            h,
+            session,
+            moved: None,
+            need: 0,
+        };
         let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
         for ((ty, name), value) in self.params.iter().zip(&self.texts).zip(values) {
             preps.push(checker.check(ty, value, Where::Param(name))?);
@@ -248,7 +269,7 @@ impl Export {
             unsafe { (api()?.context_set_fuel)(state.addresses().context as *mut _, fuel) };
         }
 
-        let mut memory = Memory::new(py, state, session, self.abi)?;
+        let mut memory = Memory::new(py, state, session, h, self.abi)?;
         let lowered = self.lower_arguments(&preps, &mut memory, state);
         if let Err(e) = lowered {
             if self.allocates {

@@ -9,6 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+use crate::helpers::Helpers;
 use crate::wasmtime::{self, api};
 
 /// What the compiled path needs of one session (a Python `_fast.CompiledSession`): its
@@ -181,6 +182,7 @@ pub struct Memory<'a, 'py> {
     pub py: Python<'py>,
     pub state: &'a CoreState,
     pub session: &'a Bound<'py, PyAny>,
+    pub helpers: &'a Helpers,
     memory: usize,
     realloc: usize,
     base: *mut u8,
@@ -192,6 +194,7 @@ impl<'a, 'py> Memory<'a, 'py> {
         py: Python<'py>,
         state: &'a CoreState,
         session: &'a Bound<'py, PyAny>,
+        helpers: &'a Helpers,
         abi: Option<usize>,
     ) -> PyResult<Self> {
         let (memory, realloc) = match abi {
@@ -206,6 +209,7 @@ impl<'a, 'py> Memory<'a, 'py> {
             py,
             state,
             session,
+            helpers,
             memory,
             realloc,
             base: std::ptr::null_mut(),

@@ -9,7 +9,7 @@ use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::guest::{trap, Memory};
 use crate::helpers::Helpers;
-use crate::ty::{Flavor, Kind, Ty};
+use crate::ty::{Flavor, Kind, ResourceClass, Ty};
 
 /// What one span inside a list costs the budget besides its bytes (`_codegen.SPAN_COST`).
 const SPAN_COST: i64 = 16;
@@ -108,6 +108,11 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
                 }
                 Ok(PyTuple::new(py, values)?.into_any())
             }
+            Kind::Own { table, class } => {
+                let handle = next()? & 0xFFFF_FFFF;
+                self.take(*table, class, handle)
+            }
+            Kind::Borrow { .. } => Err(PyValueError::new_err("a borrow is never lifted")),
             Kind::Flags { names, .. } => {
                 let words: Vec<u64> = (0..ty.nflat).map(|_| next()).collect::<PyResult<_>>()?;
                 self.flag_set(names, &words)
@@ -164,6 +169,11 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
                 }
                 Ok(PyTuple::new(py, values)?.into_any())
             }
+            Kind::Own { table, class } => {
+                let handle = self.read(addr, 4)?;
+                self.take(*table, class, handle)
+            }
+            Kind::Borrow { .. } => Err(PyValueError::new_err("a borrow is never lifted")),
             Kind::Flags { names, .. } => {
                 let words: Vec<u64> = if ty.size < 4 {
                     vec![self.read(addr, ty.size)?]
@@ -209,6 +219,25 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
             return class.call1(PyTuple::new(py, values)?);
         }
         fill(class, attrs.iter().map(|a| a.bind(py).clone()).zip(values))
+    }
+
+    /// An `own<R>` the guest hands out: taken out of the session's handle table.
+    fn take(
+        &self,
+        table: usize,
+        class: &ResourceClass,
+        handle: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let class = class.get(py)?;
+        let session = self.m.session;
+        let table = session
+            .getattr(pyo3::intern!(py, "tables"))?
+            .get_item(table)?;
+        self.h
+            .take
+            .call1(py, (session, table, handle, class))
+            .map(|v| v.into_bound(py))
     }
 
     /// A little-endian unsigned value of `size` bytes at `addr`.

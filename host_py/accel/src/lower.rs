@@ -45,11 +45,16 @@ pub enum Prep<'py> {
     Items(Vec<Prep<'py>>),
     Case(u32, Option<Box<Prep<'py>>>),
     Words(Vec<u32>),
+    /// A checked `own<R>` object, given to the guest when lowered.
+    Owned(Bound<'py, PyAny>, usize),
 }
 
 pub struct Checker<'h, 'py> {
     pub py: Python<'py>,
     pub h: &'h Helpers,
+    pub session: &'h Bound<'py, PyAny>,
+    /// The `own<R>` objects given in this call (one object cannot be given twice).
+    pub moved: Option<Bound<'py, pyo3::types::PySet>>,
     /// Bytes the call will allocate in the guest (checked against the memory cap).
     pub need: u64,
 }
@@ -219,6 +224,33 @@ impl<'py> Checker<'_, 'py> {
                 }
                 Prep::Items(items)
             }
+            Kind::Borrow { class } => {
+                let class = class.get(py)?;
+                let rep = match self.live_rep(v, &class)? {
+                    Some(rep) => rep,
+                    // Not this session's live object: the helper raises the right error.
+                    None => h
+                        .borrow_check
+                        .call1(py, (self.session, w.render(), v, class))?
+                        .extract(py)?,
+                };
+                Prep::Bits(rep & 0xFFFF_FFFF)
+            }
+            Kind::Own { table, class } => {
+                let class = class.get(py)?;
+                let moved = match &self.moved {
+                    Some(m) => m.clone(),
+                    None => {
+                        let m = pyo3::types::PySet::empty(py)?;
+                        self.moved = Some(m.clone());
+                        m
+                    }
+                };
+                let obj = h
+                    .own_check
+                    .call1(py, (self.session, w.render(), v, class, moved))?;
+                Prep::Owned(obj.into_bound(py), *table)
+            }
             Kind::Flags { bits, .. } => {
                 let word = h.flag_bits.call1(py, (w.render(), v, bits))?.into_bound(py);
                 let n = ty.nflat.max(1);
@@ -290,6 +322,23 @@ impl<'py> Checker<'_, 'py> {
                 }
             }
         })
+    }
+}
+
+impl<'py> Checker<'_, 'py> {
+    /// The rep of `v` if it is an open object of exactly `class` made by this session
+    /// (what `_resources.borrow_check` accepts), else None.
+    fn live_rep(&self, v: &Bound<'py, PyAny>, class: &Bound<'py, PyAny>) -> PyResult<Option<u64>> {
+        let py = self.py;
+        if !v.get_type().is(class) {
+            return Ok(None);
+        }
+        let session = v.getattr(pyo3::intern!(py, "_session"))?;
+        let closed = v.getattr(pyo3::intern!(py, "_closed"))?;
+        if !session.is(self.session) || !closed.is(&*pyo3::types::PyBool::new(py, false)) {
+            return Ok(None);
+        }
+        Ok(Some(v.getattr(pyo3::intern!(py, "_rep"))?.extract()?))
     }
 }
 
@@ -382,6 +431,7 @@ fn copy_in(m: &mut Memory<'_, '_>, p: &Prep<'_>, align: u32) -> PyResult<(u32, u
 pub fn lower(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, out: &mut Vec<u64>) -> PyResult<()> {
     match (&ty.kind, p) {
         (_, Prep::Bits(b)) => out.push(*b),
+        (_, Prep::Owned(..)) => out.push(give(p, m)?),
         (Kind::String, _) => {
             let (addr, n) = copy_in(m, p, 1)?;
             out.extend([u64::from(addr), n as u64]);
@@ -434,6 +484,10 @@ pub fn store(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, addr: u64) -> PyResu
             let bytes = b.to_le_bytes();
             m.write(addr, &bytes[..ty.size as usize])
         }
+        (_, Prep::Owned(..)) => {
+            let handle = give(p, m)? as u32;
+            m.write(addr, &handle.to_le_bytes())
+        }
         (Kind::String, _) => {
             let (ptr, n) = copy_in(m, p, 1)?;
             m.write(addr, &pair(ptr, n as u32))
@@ -485,6 +539,18 @@ pub fn store(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, addr: u64) -> PyResu
         }
         _ => Err(PyValueError::new_err("a prep does not match its type")),
     }
+}
+
+/// Gives an `own<R>` object to the guest: a new handle in the session's table.
+fn give(p: &Prep<'_>, m: &Memory<'_, '_>) -> PyResult<u64> {
+    let Prep::Owned(obj, table) = p else {
+        return Err(PyValueError::new_err("not an owned resource"));
+    };
+    let py = m.py;
+    let tables = m.session.getattr(pyo3::intern!(py, "tables"))?;
+    let table = tables.get_item(*table)?;
+    let h = m.helpers;
+    h.give.call1(py, (m.session, table, obj))?.extract(py)
 }
 
 fn pair(a: u32, b: u32) -> [u8; 8] {

@@ -3,7 +3,7 @@
 //! (one source of truth), the behaviour per kind is here.
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple, PyWeakrefMethods, PyWeakrefReference};
 
 /// One WIT type: its canonical-ABI size, alignment and flat length, and its kind.
 pub struct Ty {
@@ -47,6 +47,15 @@ pub enum Kind {
         names: Py<PyAny>,
         bits: Py<PyAny>,
     },
+    /// `own<R>`: handle table `table` of the session, objects of `class`.
+    Own {
+        table: usize,
+        class: ResourceClass,
+    },
+    /// `borrow<R>` (lowered as the resource's rep; never lifted).
+    Borrow {
+        class: ResourceClass,
+    },
     Cases {
         flavor: Flavor,
         cases: Vec<Option<Ty>>,
@@ -54,6 +63,23 @@ pub enum Kind {
         payload_offset: u32,
         describe: Py<PyString>,
     },
+}
+
+/// A resource's Python class, held weakly: its methods are compiled exports that hold
+/// this, and a strong reference would make a cycle the collector cannot see through.
+pub struct ResourceClass(Py<PyWeakrefReference>);
+
+impl ResourceClass {
+    fn new(class: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(ResourceClass(PyWeakrefReference::new(class)?.unbind()))
+    }
+
+    pub fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.0
+            .bind(py)
+            .upgrade()
+            .ok_or_else(|| PyValueError::new_err("the component this function belongs to is gone"))
+    }
 }
 
 /// What a variant-like type's Python values look like.
@@ -139,6 +165,13 @@ impl Ty {
                     elements,
                 }
             }
+            "own" => Kind::Own {
+                table: at(4)?.extract()?,
+                class: ResourceClass::new(&at(5)?)?,
+            },
+            "borrow" => Kind::Borrow {
+                class: ResourceClass::new(&at(5)?)?,
+            },
             "flags" => Kind::Flags {
                 names: at(4)?.unbind(),
                 bits: at(5)?.unbind(),

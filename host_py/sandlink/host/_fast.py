@@ -25,6 +25,7 @@ import marshal
 import pickle
 import struct
 import threading
+import types
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
@@ -770,6 +771,8 @@ class FastHost(Host):
             self._accel_helpers = accel.Helpers(
                 {
                     **HELPERS,
+                    **RESOURCE_HELPERS,
+                    "_MethodType": types.MethodType,
                     "_reentered": _reentered,
                     "_too_big": _too_big,
                     "_spend": functools.partial(_spend, limits.memory),
@@ -908,14 +911,13 @@ def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
 
 
 def _compiles(fn: Function) -> bool:
-    """Does the compiled path take this export? (Resources, other string encodings and
-    the parts of composed components stay on the generated Python.)"""
-    types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
+    """Does the compiled path take this export? (Other string encodings and the parts of
+    composed components stay on the generated Python.)"""
+    value_types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
     return (
-        fn.kind == "function"
-        and fn.options is not None
+        fn.options is not None
         and fn.options.encoding == "utf8"
-        and all(t.compiles() for t in types)
+        and all(t.compiles() for t in value_types)
     )
 
 

@@ -942,11 +942,15 @@ class _Handle(ValType):
     def cls(self, em: Emitter) -> str:
         return em.const(self.resource.cls, "C")
 
+    def accel_details(self) -> tuple:
+        return (self.resource.index, self.resource.cls)
+
 
 class Own(_Handle):
     """An owned handle: lowering moves the Python object's resource into the guest."""
 
     __slots__ = ()
+    kind_name = "own"
 
     def describe(self) -> str:
         return f"own<{self.resource.describe()}>"
@@ -965,6 +969,7 @@ class Borrow(_Handle):
     """A borrowed handle: lowered into the implementing instance as the resource's rep."""
 
     __slots__ = ()
+    kind_name = "borrow"
 
     def describe(self) -> str:
         return f"borrow<{self.resource.describe()}>"
