@@ -176,6 +176,7 @@ impl Drop for Ticker {
 #[pymodule]
 fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wasmtime::bind, m)?)?;
+    m.add_function(wrap_pyfunction!(wasmtime::time_guest_calls, m)?)?;
     m.add_class::<RawCall>()?;
     m.add_class::<Ticker>()?;
     m.add_class::<guest::SessionCore>()?;

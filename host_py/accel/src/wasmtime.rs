@@ -2,7 +2,9 @@
 //! wasmtime-py loaded (`bind`, called by `sandlink.host._ffi` with their addresses).
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -96,8 +98,10 @@ pub unsafe fn call(
     trap: usize,
 ) -> PyResult<usize> {
     let call = api()?.func_call_unchecked;
+    let timing = TIMING.load(Ordering::Relaxed);
+    let started = timing.then(Instant::now);
     // The guest may run for long, and the host functions it calls take the GIL themselves.
-    Ok(py.detach(move || unsafe {
+    let error = py.detach(move || unsafe {
         call(
             context as *mut c_void,
             func as *const c_void,
@@ -105,5 +109,20 @@ pub unsafe fn call(
             len,
             trap as *mut *mut c_void,
         ) as usize
-    }))
+    });
+    if let Some(started) = started {
+        DETACHED_NS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+    Ok(error)
+}
+
+static TIMING: AtomicBool = AtomicBool::new(false);
+static DETACHED_NS: AtomicU64 = AtomicU64::new(0);
+
+/// For the benchmark (how much of a call holds the GIL): starts (`on`) or stops timing the
+/// raw calls; returns the seconds spent in them, GIL released, since the last call of this.
+#[pyfunction]
+pub fn time_guest_calls(on: bool) -> f64 {
+    TIMING.store(on, Ordering::Relaxed);
+    DETACHED_NS.swap(0, Ordering::Relaxed) as f64 / 1e9
 }
