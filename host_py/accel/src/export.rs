@@ -18,105 +18,86 @@ use crate::lower::{lower, store, Checker, Prep, Where};
 use crate::ty::{align_to, offsets, specs, Ty};
 use crate::wasmtime::{self, api};
 
-#[pyclass(frozen, dict, module = "sandlink.host._accel")]
-pub struct Export {
+/// How to call one export, as `FastHost._compiled_export` plans it (read by attribute).
+#[derive(FromPyObject)]
+struct Plan {
     name: String,
+    #[pyo3(attribute("where"))]
     where_: Py<PyString>,
+    /// The host's serial: which session of this thread is its own.
     serial: u64,
     /// A `WeakMethod` of `FastHost.session`, which makes this thread's session (and so
     /// registers its core).
     make_session: Py<PyAny>,
     helpers: Py<Helpers>,
     names: Vec<Py<PyString>>,
-    /// The parameter names again, for messages.
-    texts: Vec<String>,
+    /// The parameters' types, and the result's (from `ValType.accel_spec`: only the parsed
+    /// types are kept, which hold resource classes weakly).
+    #[pyo3(from_py_with = specs)]
     params: Vec<Ty>,
+    #[pyo3(from_py_with = optional_spec)]
     result: Option<Ty>,
-    /// Does lifting the result charge a budget (see `Ty::amplifies`)?
-    amplifies: bool,
-    /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
-    spilled: Option<(u32, u32, Vec<u32>)>,
+    spilled: bool,
     by_pointer: bool,
-    allocates: bool,
+    /// Indices of the session's raw functions and ABI contexts.
     func: usize,
     abi: Option<usize>,
     post_return: Option<usize>,
+    /// Raw slots the call and the post-return use.
     call_len: usize,
     post_len: usize,
+    /// `Limits.memory` and `Limits.fuel`; `timed`: `Limits.timeout` is set.
     cap: Option<u64>,
     fuel: Option<u64>,
     timed: bool,
 }
 
+fn optional_spec(spec: &Bound<'_, PyAny>) -> PyResult<Option<Ty>> {
+    if spec.is_none() {
+        Ok(None)
+    } else {
+        Ty::from_spec(spec).map(Some)
+    }
+}
+
+#[pyclass(frozen, dict, module = "sandlink.host._accel")]
+pub struct Export {
+    plan: Plan,
+    /// The parameter names again, for messages.
+    texts: Vec<String>,
+    /// Does lifting the result charge a budget (see `Ty::amplifies`)?
+    amplifies: bool,
+    /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
+    spilled: Option<(u32, u32, Vec<u32>)>,
+    allocates: bool,
+}
+
 #[pymethods]
 impl Export {
     #[new]
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (name, where_, serial, make_session, helpers, names, params, result, spilled, by_pointer, func, abi, post_return, call_len, post_len, cap, fuel, timed))]
-    fn new(
-        py: Python<'_>,
-        name: String,
-        where_: Py<PyString>,
-        serial: u64,
-        make_session: Py<PyAny>,
-        helpers: Py<Helpers>,
-        names: Vec<Py<PyString>>,
-        params: &Bound<'_, PyAny>,
-        result: &Bound<'_, PyAny>,
-        spilled: bool,
-        by_pointer: bool,
-        func: usize,
-        abi: Option<usize>,
-        post_return: Option<usize>,
-        call_len: usize,
-        post_len: usize,
-        cap: Option<u64>,
-        fuel: Option<u64>,
-        timed: bool,
-    ) -> PyResult<Self> {
+    fn new(py: Python<'_>, plan: Plan) -> PyResult<Self> {
         api()?;
-        let params = specs(params)?;
-        if params.len() != names.len() {
+        let params = &plan.params;
+        if params.len() != plan.names.len() {
             return Err(PyValueError::new_err("one name per parameter"));
         }
-        let result = if result.is_none() {
-            None
-        } else {
-            Some(Ty::from_spec(result)?)
-        };
-        let spilled = spilled.then(|| {
+        let spilled = plan.spilled.then(|| {
             let align = params.iter().map(|p| p.align).max().unwrap_or(1);
-            let offs = offsets(&params);
+            let offs = offsets(params);
             let end = params.last().map_or(0, |p| offs[offs.len() - 1] + p.size);
             (align_to(end, align), align, offs)
         });
-        let allocates = spilled.is_some() || params.iter().any(Ty::allocates);
-        let texts = names
+        let texts = plan
+            .names
             .iter()
             .map(|n| Ok(n.bind(py).to_str()?.to_owned()))
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Export {
-            amplifies: result.as_ref().is_some_and(Ty::amplifies),
+            allocates: spilled.is_some() || params.iter().any(Ty::allocates),
+            amplifies: plan.result.as_ref().is_some_and(Ty::amplifies),
+            plan,
             texts,
-            name,
-            where_,
-            serial,
-            make_session,
-            helpers,
-            names,
-            params,
-            result,
             spilled,
-            by_pointer,
-            allocates,
-            func,
-            abi,
-            post_return,
-            call_len,
-            post_len,
-            cap,
-            fuel,
-            timed,
         })
     }
 
@@ -128,7 +109,14 @@ impl Export {
     ) -> PyResult<Bound<'py, PyAny>> {
         match obj {
             Some(obj) if !obj.is_none() => {
-                let method_type = slf.get().helpers.get().method_type.bind(slf.py()).clone();
+                let method_type = slf
+                    .get()
+                    .plan
+                    .helpers
+                    .get()
+                    .method_type
+                    .bind(slf.py())
+                    .clone();
                 method_type.call1((slf, obj))
             }
             _ => Ok(slf.into_any()),
@@ -157,14 +145,14 @@ impl Export {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let n = self.names.len();
+        let n = self.plan.names.len();
         if kwargs.is_none_or(|k| k.is_empty()) && args.len() == n {
             return Ok(args.iter().collect());
         }
         if args.len() > n {
             return Err(PyTypeError::new_err(format!(
                 "{}() takes {n} positional argument{} but {} were given",
-                self.name,
+                self.plan.name,
                 if n == 1 { "" } else { "s" },
                 args.len()
             )));
@@ -175,19 +163,20 @@ impl Export {
             for (key, value) in kwargs.iter() {
                 let key = key.cast_into::<PyString>()?;
                 let Some(i) = self
+                    .plan
                     .names
                     .iter()
                     .position(|name| name.bind(py).as_any().eq(&key).unwrap_or(false))
                 else {
                     return Err(PyTypeError::new_err(format!(
                         "{}() got an unexpected keyword argument '{}'",
-                        self.name, key
+                        self.plan.name, key
                     )));
                 };
                 if values[i].is_some() {
                     return Err(PyTypeError::new_err(format!(
                         "{}() got multiple values for argument '{}'",
-                        self.name, key
+                        self.plan.name, key
                     )));
                 }
                 values[i] = Some(value);
@@ -195,14 +184,14 @@ impl Export {
         }
         let missing: Vec<String> = values
             .iter()
-            .zip(&self.names)
+            .zip(&self.plan.names)
             .filter(|(v, _)| v.is_none())
             .map(|(_, name)| format!("'{}'", name.bind(py)))
             .collect();
         if !missing.is_empty() {
             return Err(PyTypeError::new_err(format!(
                 "{}() missing {} required argument{}: {}",
-                self.name,
+                self.plan.name,
                 missing.len(),
                 if missing.len() == 1 { "" } else { "s" },
                 missing.join(", ")
@@ -213,18 +202,18 @@ impl Export {
 
     /// This thread's session, made (by the host) if it has none or its last one trapped.
     fn session(&self, py: Python<'_>) -> PyResult<Arc<CoreState>> {
-        if let Some(state) = guest::current(self.serial) {
+        if let Some(state) = guest::current(self.plan.serial) {
             return Ok(state);
         }
         // A weak method (no reference cycle through this object): the host, or None.
-        let make = self.make_session.call0(py)?;
+        let make = self.plan.make_session.call0(py)?;
         if make.is_none(py) {
             return Err(PyValueError::new_err(
                 "the component this function belongs to is gone",
             ));
         }
         make.call0(py)?;
-        guest::current(self.serial)
+        guest::current(self.plan.serial)
             .ok_or_else(|| PyValueError::new_err("the host made no compiled session"))
     }
 
@@ -235,9 +224,9 @@ impl Export {
         session: &Bound<'py, PyAny>,
         values: &[Bound<'py, PyAny>],
     ) -> PyResult<Bound<'py, PyAny>> {
-        let h = self.helpers.get();
+        let h = self.plan.helpers.get();
         if state.in_host.load(Ordering::Relaxed) != 0 {
-            let exc = h.reentered.call1(py, (&self.where_,))?;
+            let exc = h.reentered.call1(py, (&self.plan.where_,))?;
             return Err(PyErr::from_value(exc.into_bound(py)));
         }
 
@@ -250,26 +239,26 @@ impl Export {
             need: 0,
         };
         let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
-        for ((ty, name), value) in self.params.iter().zip(&self.texts).zip(values) {
+        for ((ty, name), value) in self.plan.params.iter().zip(&self.texts).zip(values) {
             preps.push(checker.check(ty, value, Where::Param(name))?);
         }
-        if let Some(cap) = self.cap {
+        if let Some(cap) = self.plan.cap {
             if self.allocates && checker.need > cap {
                 let exc = h.too_big.call1(py, (checker.need, cap))?;
                 return Err(PyErr::from_value(exc.into_bound(py)));
             }
         }
 
-        if self.timed {
+        if self.plan.timed {
             // The call's clock starts at the next epoch tick (see `_engine.Clock`).
             state.calls.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(fuel) = self.fuel {
+        if let Some(fuel) = self.plan.fuel {
             // SAFETY: the session's live context.
             unsafe { (api()?.context_set_fuel)(state.addresses().context as *mut _, fuel) };
         }
 
-        let mut memory = Memory::new(py, state, session, h, self.abi)?;
+        let mut memory = Memory::new(py, state, session, h, self.plan.abi)?;
         let lowered = self.lower_arguments(&preps, &mut memory, state);
         if let Err(e) = lowered {
             if self.allocates {
@@ -279,9 +268,9 @@ impl Export {
         }
         drop(preps);
 
-        self.raw_call(py, state, session, self.func, self.call_len)?;
+        self.raw_call(py, state, session, self.plan.func, self.plan.call_len)?;
 
-        let value = match &self.result {
+        let value = match &self.plan.result {
             None => py.None().into_bound(py),
             Some(ty) => match self.lift_result(py, h, ty, &mut memory, state) {
                 Ok(v) => v,
@@ -291,8 +280,8 @@ impl Export {
                 }
             },
         };
-        if let Some(post) = self.post_return {
-            self.raw_call(py, state, session, post, self.post_len)?;
+        if let Some(post) = self.plan.post_return {
+            self.raw_call(py, state, session, post, self.plan.post_len)?;
         }
         Ok(value)
     }
@@ -303,15 +292,15 @@ impl Export {
         memory: &mut Memory<'_, '_>,
         state: &CoreState,
     ) -> PyResult<()> {
-        let mut flat = Vec::with_capacity(self.call_len);
+        let mut flat = Vec::with_capacity(self.plan.call_len);
         if let Some((size, align, offs)) = &self.spilled {
             let base = memory.alloc(u64::from(*size), *align)?;
-            for ((ty, p), off) in self.params.iter().zip(preps).zip(offs) {
+            for ((ty, p), off) in self.plan.params.iter().zip(preps).zip(offs) {
                 store(ty, p, memory, u64::from(base) + u64::from(*off))?;
             }
             flat.push(u64::from(base));
         } else {
-            for (ty, p) in self.params.iter().zip(preps) {
+            for (ty, p) in self.plan.params.iter().zip(preps) {
                 lower(ty, p, memory, &mut flat)?;
             }
         }
@@ -360,7 +349,7 @@ impl Export {
         // SAFETY: slot 0 of the session's buffer holds the (first) result.
         let first = unsafe { *state.addresses().slot(0) };
         let mut lifter = Lifter::new(py, h, memory, self.amplifies);
-        if self.by_pointer {
+        if self.plan.by_pointer {
             let rp = first & 0xFFFF_FFFF;
             lifter.m.span(rp, u64::from(ty.size), ty.align)?;
             lifter.load(ty, rp)

@@ -784,26 +784,28 @@ class FastHost(Host):
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
         spilled = len(flat_params) > MAX_FLAT_PARAMS
         by_pointer = len(flat_results) > MAX_FLAT_RESULTS
-        export = accel.Export(
-            fn.name,
-            fn.where,
-            self.serial,
-            weakref.WeakMethod(self.session),  # no cycle through the extension's objects
-            self._accel_helpers,
-            [p.name for p in fn.params],
-            tuple(p.type.accel_spec() for p in fn.params),
-            None if fn.result is None else fn.result.accel_spec(),
-            spilled,
-            by_pointer,
-            plan.core,
-            plan.abi,
-            plan.post_return,
-            max(1 if spilled else len(flat_params), 1 if by_pointer else len(flat_results)),
-            1 if by_pointer else len(flat_results),
-            limits.memory,
-            limits.fuel,
-            limits.timeout is not None,
+        post_len = 1 if by_pointer else len(flat_results)
+        plan = types.SimpleNamespace(
+            name=fn.name,
+            where=fn.where,
+            serial=self.serial,
+            make_session=weakref.WeakMethod(self.session),  # no cycle through the extension
+            helpers=self._accel_helpers,
+            names=[p.name for p in fn.params],
+            params=tuple(p.type.accel_spec() for p in fn.params),
+            result=None if fn.result is None else fn.result.accel_spec(),
+            spilled=spilled,
+            by_pointer=by_pointer,
+            func=plan.core,
+            abi=plan.abi,
+            post_return=plan.post_return,
+            call_len=max(1 if spilled else len(flat_params), post_len),
+            post_len=post_len,
+            cap=limits.memory,
+            fuel=limits.fuel,
+            timed=limits.timeout is not None,
         )
+        export = accel.Export(plan)
         export.__name__ = export.__qualname__ = fn.name
         return export
 
