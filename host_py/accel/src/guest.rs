@@ -298,16 +298,16 @@ impl<'a, 'py> Memory<'a, 'py> {
                 &format!("guest pointer {ptr:#x} is not aligned to {align} bytes"),
             ));
         }
-        if ptr + n > self.size {
-            self.sync()?;
+        if n > MAX_BYTE_LENGTH {
+            let why = format!("guest list or string of {n} bytes is longer than the ABI allows");
+            return Err(trap(self.py, self.session, &why));
         }
         if ptr + n > self.size {
-            let why = if n > MAX_BYTE_LENGTH {
-                format!("guest list or string of {n} bytes is longer than the ABI allows")
-            } else {
-                "guest data points outside its memory".to_owned()
-            };
-            return Err(trap(self.py, self.session, &why));
+            self.sync()?;
+            if ptr + n > self.size {
+                let why = "guest data points outside its memory";
+                return Err(trap(self.py, self.session, why));
+            }
         }
         if n == 0 {
             return Ok(&[]);

@@ -21,7 +21,7 @@ from typing import Any
 from ._limits import Limits
 from ._runtime import HELPERS
 from ._structure import Function
-from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
+from ._types import MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
 
 LIFT_BUDGET_FACTOR = 4  # one lift may build up to this many times the guest's memory
 SPAN_COST = 16  # what a list or string inside a list costs the budget besides its bytes
@@ -125,7 +125,7 @@ class Emitter:
     def span(self, ptr: str, nbytes: str, align: int) -> None:
         """Check a guest range before reading it: aligned and within the view; and, inside
         a list (where many values may alias the same bytes), within the lifting budget."""
-        tests = [f"{ptr} + {nbytes} > _lm"]
+        tests = [f"{ptr} + {nbytes} > _lm", f"{nbytes} > {MAX_BYTE_LENGTH}"]
         if align > 1:
             tests.insert(0, f"{ptr} & {align - 1}")
         self.emit(f"if {' or '.join(tests)}: _bad_span({ptr}, {nbytes}, {align}, _lm)")
