@@ -1,6 +1,6 @@
 """`k.buffer(n)`: bytes to fill, mask in place and read, with one API on every backend.
 
-`HostBuffer` (python, native) keeps them in a bytearray; `GuestBuffer` (wasm, component)
+`HostBuffer` (python, native) keeps them in a bytearray; `GuestBuffer` (wasm, oracle)
 in the guest's memory, where the fast host maps them to a memoryview. After `close()`,
 every use raises StaleResourceError, and the view handed out is released.
 """
@@ -43,7 +43,7 @@ class Buffer:
         self._check_live()
         if self._view is None:
             raise SandlinkError(
-                "the component backend cannot map guest memory: use read() and write()"
+                "the oracle backend cannot map guest memory: use read() and write()"
             )
         return self._view
 
@@ -114,10 +114,10 @@ class HostBuffer(Buffer):
 
 
 class GuestBuffer(Buffer):
-    """`k.buffer(n)` on the wasm and component backends: the WIT `buffer` resource.
+    """`k.buffer(n)` on the wasm and oracle backends: the WIT `buffer` resource.
 
     On `wasm`, `view` points straight into the instance's linear memory (see
-    `_wasm._Session.pin_view`); `component` cannot map guest memory, so it reads and
+    `sandlink.host.memory_view`); `oracle` cannot map guest memory, so it reads and
     writes through the resource's methods.
     """
 

@@ -1,7 +1,7 @@
 """Differential tests: every backend gives the same values and the same errors.
 
 The pure-Python backend is the reference; "oracle" (wasmtime's component API) is the
-oracle for the fast host. The component backend converts list<u8> a byte at a time, so
+oracle for the fast host. The oracle backend converts list<u8> a byte at a time, so
 its payloads stay small here.
 """
 
