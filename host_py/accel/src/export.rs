@@ -348,7 +348,7 @@ impl Export {
     ) -> PyResult<Bound<'py, PyAny>> {
         // SAFETY: slot 0 of the session's buffer holds the (first) result.
         let first = unsafe { *state.addresses().slot(0) };
-        let mut lifter = Lifter::new(py, h, memory, self.amplifies);
+        let mut lifter = Lifter::new(py, h, memory, self.amplifies)?;
         if self.plan.by_pointer {
             let rp = first & 0xFFFF_FFFF;
             lifter.m.span(rp, u64::from(ty.size), ty.align)?;

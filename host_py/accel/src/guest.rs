@@ -7,7 +7,6 @@ use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 
 use crate::helpers::Helpers;
 use crate::wasmtime::{self, api};
@@ -205,7 +204,8 @@ impl<'a, 'py> Memory<'a, 'py> {
                 .ok_or_else(|| PyValueError::new_err("no such ABI context"))?,
             None => (0, 0),
         };
-        let mut m = Memory {
+        // The size is read when first needed (every access past it syncs first).
+        Ok(Memory {
             py,
             state,
             session,
@@ -214,9 +214,7 @@ impl<'a, 'py> Memory<'a, 'py> {
             realloc,
             base: std::ptr::null_mut(),
             size: 0,
-        };
-        m.sync()?;
-        Ok(m)
+        })
     }
 
     /// Refresh the memory's size (it only grows; it never moves).
@@ -294,19 +292,19 @@ impl<'a, 'py> Memory<'a, 'py> {
         if ptr & u64::from(align - 1) != 0 {
             return Err(trap(
                 self.py,
-                self.session,
+                self.helpers,
                 &format!("guest pointer {ptr:#x} is not aligned to {align} bytes"),
             ));
         }
         if n > MAX_BYTE_LENGTH {
             let why = format!("guest list or string of {n} bytes is longer than the ABI allows");
-            return Err(trap(self.py, self.session, &why));
+            return Err(trap(self.py, self.helpers, &why));
         }
         if ptr + n > self.size {
             self.sync()?;
             if ptr + n > self.size {
                 let why = "guest data points outside its memory";
-                return Err(trap(self.py, self.session, why));
+                return Err(trap(self.py, self.helpers, why));
             }
         }
         if n == 0 {
@@ -332,12 +330,9 @@ pub fn fail(session: &Bound<'_, PyAny>, error: usize, trap: usize, why: &str) ->
 }
 
 /// A `GuestTrap(why)` (the guest broke the canonical ABI).
-pub fn trap(py: Python<'_>, session: &Bound<'_, PyAny>, why: &str) -> PyErr {
-    let made = session
-        .getattr(pyo3::intern!(py, "guest_trap"))
-        .and_then(|cls| cls.call1((PyString::new(py, why),)));
-    match made {
-        Ok(exc) => PyErr::from_value(exc),
+pub fn trap(py: Python<'_>, helpers: &Helpers, why: &str) -> PyErr {
+    match helpers.guest_trap.call1(py, (why,)) {
+        Ok(exc) => PyErr::from_value(exc.into_bound(py)),
         Err(e) => e,
     }
 }

@@ -28,6 +28,8 @@ pub struct Helpers {
     pub ok: Py<PyAny>,
     pub err: Py<PyAny>,
     pub variant: Py<PyAny>,
+    /// `GuestTrap`: what a guest that broke the canonical ABI raises.
+    pub guest_trap: Py<PyAny>,
     pub borrow_check: Py<PyAny>,
     pub own_check: Py<PyAny>,
     pub give: Py<PyAny>,
@@ -77,6 +79,7 @@ impl Helpers {
             ok: get("_Ok")?,
             err: get("_Err")?,
             variant: get("_Variant")?,
+            guest_trap: get("_GuestTrap")?,
             borrow_check: get("_borrow_check")?,
             own_check: get("_own_check")?,
             give: get("_give")?,

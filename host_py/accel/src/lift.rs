@@ -31,18 +31,21 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
         h: &'a Helpers,
         m: &'a mut Memory<'m, 'py>,
         amplifies: bool,
-    ) -> Self {
-        let budget = amplifies.then(|| {
+    ) -> PyResult<Self> {
+        let budget = if amplifies {
+            m.sync()?; // the budget is a multiple of the memory's size now
             let b = (h.lift_budget_factor * m.size).min(h.budget) as i64;
-            (b, b - h.clock_every)
-        });
-        Lifter {
+            Some((b, b - h.clock_every))
+        } else {
+            None
+        };
+        Ok(Lifter {
             py,
             h,
             m,
             budget,
             in_lists: 0,
-        }
+        })
     }
 
     /// The bytes of a guest range (a list or string): aligned, inside memory, and within
@@ -64,7 +67,7 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
     }
 
     fn trap(&self, why: &str) -> PyErr {
-        trap(self.py, self.m.session, why)
+        trap(self.py, self.h, why)
     }
 
     /// The value of `ty` from its flat slots.

@@ -252,8 +252,6 @@ class Abi:
 class Session(Clock):
     """One thread's Store and instance, and the raw-call buffers that go with them."""
 
-    guest_trap = GuestTrap  # what the compiled path raises when the guest breaks the ABI
-
     __slots__ = (
         "__weakref__",
         "_buffer",
@@ -571,6 +569,14 @@ class FastHost(Host):
         self.cache = cache
         self.compiled = compiled  # calls go through the compiled call path (`ffi.accel`)
         self.serial = next(_SERIALS)  # names this host to the compiled path's sessions
+        # What calls need besides the type helpers, on either call path.
+        self._call_helpers = {
+            **RESOURCE_HELPERS,
+            "_reentered": _reentered,
+            "_too_big": _too_big,
+            "_BUDGET": min(limits.memory or 1 << 62, 1 << 62),  # beyond any 4x-memory budget
+            "_spend": functools.partial(_spend, limits.memory),
+        }
         self._accel_helpers: Any = None
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
         self.modules: list[wasmtime.Module] = []
@@ -694,7 +700,7 @@ class FastHost(Host):
     def _emitter(self, encoding: str) -> Emitter:
         limits = self.limits
         em = Emitter(encoding, budget=True, compiled=self.compiled)
-        em.globals.update(RESOURCE_HELPERS)
+        em.globals.update(self._call_helpers)
         em.globals.update(
             _local=self.local,
             _session=self.session,
@@ -708,10 +714,6 @@ class FastHost(Host):
             _trap_from=_trap_from,
             _c_void_p=ctypes.c_void_p,
             _caller_context=ffi.caller_context,
-            _reentered=_reentered,
-            _too_big=_too_big,
-            _BUDGET=self.limits.memory or 1 << 64,
-            _spend=functools.partial(_spend, limits.memory),
             _EMPTY=_EMPTY,
         )
         return em
@@ -771,12 +773,9 @@ class FastHost(Host):
             self._accel_helpers = accel.Helpers(
                 {
                     **HELPERS,
-                    **RESOURCE_HELPERS,
+                    **self._call_helpers,
                     "_MethodType": types.MethodType,
-                    "_reentered": _reentered,
-                    "_too_big": _too_big,
-                    "_spend": functools.partial(_spend, limits.memory),
-                    "_BUDGET": min(limits.memory or 1 << 62, 1 << 62),
+                    "_GuestTrap": GuestTrap,
                     "LIFT_BUDGET_FACTOR": LIFT_BUDGET_FACTOR,
                     "CLOCK_EVERY": CLOCK_EVERY,
                 }

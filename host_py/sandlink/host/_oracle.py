@@ -555,7 +555,7 @@ class OracleHost(Host):
     are stale from then on.
     """
 
-    backend = "component"
+    backend = "oracle"
 
     def __init__(
         self,
