@@ -130,7 +130,8 @@ def generate(wit_json: str) -> str:
         "(tools/gen_api.py):",
         "do not edit; a test fails when it is not what wit/ says.",
         "",
-        "Records are frozen dataclasses (but the ones the API raises: see sandlink._model);",
+        "Records are frozen records that behave as dataclasses (sandlink.host._records; but the",
+        "ones the API raises: see sandlink._model);",
         "`Exports` is every exported function, typed and documented as in the WIT; `EXPORTS`,",
         "`RECORDS` and `IMPORTS` describe the types for the native backend, which derives its C",
         "ABI from them (the same rules as build.rs).",
@@ -138,10 +139,10 @@ def generate(wit_json: str) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from dataclasses import dataclass, field",
         "from typing import Any, Protocol",
         "",
         "from .host import Err, Ok",
+        "from .host._records import factory, record",
         "",
         '__all__ = ["DOCS", "EXPORTS", "IMPORTS", "RECORDS", "Exports"]',
     ]
@@ -152,7 +153,7 @@ def generate(wit_json: str) -> str:
         out += [
             "",
             "",
-            "@dataclass(frozen=True, slots=True)",
+            "@record",
             f"class {class_name(record['name'])}:",
         ]
         out += docstring(record.get("docs", {}).get("contents"), "    ")
@@ -165,7 +166,7 @@ def generate(wit_json: str) -> str:
                 isinstance(wit.expr(g["type"]), tuple) and wit.expr(g["type"])[0] == "list"
                 for g in fields[i:]
             )
-            default = " = field(default_factory=list)" if tail_lists else ""
+            default = " = factory(list)" if tail_lists else ""
             out.append(f"    {python_name(f['name'])}: {annotation}{default}")
             out += docstring(f.get("docs", {}).get("contents"), "    ")
     out += [

@@ -16,12 +16,12 @@ import ctypes
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import make_dataclass
 from typing import Any
 
 from . import _api
 from .host import Err, Ok, SandlinkError
 from .host._checks import INT_RANGES, check_buffer, check_int, check_str
+from .host._records import record_class
 from .host._runtime import char_code as _char_code
 
 __all__ = ["NativeExports"]
@@ -159,8 +159,7 @@ class _Types:
         cls = self.classes.get(name)
         if cls is None:
             fields = [field for field, _ in _api.RECORDS[name]]
-            cls = make_dataclass(_class_name(name), fields, frozen=True, slots=True)
-            cls.__module__ = "sandlink.records"
+            cls = record_class(_class_name(name), tuple(fields), "sandlink.records")
             self.classes[name] = cls
         return cls
 

@@ -1,8 +1,10 @@
 """The startup cache: compiled artifacts on disk, so a new process skips compilation.
 
 Entries are keyed by the wasm's sha256, the wasmtime library (pinned version, file size and
-mtime) and the engine configuration. Each file carries the sha256 of its payload; an entry
-that does not verify, or that wasmtime refuses, is rebuilt and rewritten, never trusted.
+mtime) and the engine configuration. Each file carries the CRC-32 of its payload, against
+torn or corrupted files (not an attacker: one who can write the directory can write a
+matching checksum too); an entry that does not verify, or that wasmtime refuses, is rebuilt
+and rewritten, never trusted.
 Wasmtime runs deserialized code as native code: keep the directory private (it is created
 0700). The default is per-user (`$SANDLINK_CACHE_DIR`, else `$XDG_CACHE_HOME/sandlink`, else
 `~/.cache/sandlink`), never the current directory; `cache_dir=False` turns caching off.
@@ -11,6 +13,7 @@ Wasmtime runs deserialized code as native code: keep the directory private (it i
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -23,7 +26,7 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import sha256
 
 T = TypeVar("T")
-_MAGIC = b"sandlink-cache-1\n"
+_MAGIC = b"sandlink-cache-2\n"
 WASMTIME_VERSION = "50.0.1"  # the pin in pyproject.toml
 
 
@@ -93,10 +96,10 @@ class Cache:
 
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # type: ignore[union-attr]
-            digest = sha256(payload).hexdigest().encode()
+            checksum = b"%08x" % zlib.crc32(payload)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + digest + b"\n" + payload)
+                f.write(_MAGIC + checksum + b"\n" + payload)
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written only costs time
@@ -107,10 +110,10 @@ def _read_verified(path: Path) -> bytes | None:
         data = path.read_bytes()
     except OSError:
         return None
-    header = len(_MAGIC) + 65
+    header = len(_MAGIC) + 9
     if not data.startswith(_MAGIC) or len(data) < header:
         return None
-    digest, payload = data[len(_MAGIC) : header - 1], data[header:]
-    if sha256(payload).hexdigest().encode() != digest:
+    checksum, payload = data[len(_MAGIC) : header - 1], data[header:]
+    if b"%08x" % zlib.crc32(payload) != checksum:
         return None
     return payload

@@ -22,7 +22,6 @@ import ctypes
 import functools
 import itertools
 import marshal
-import pickle
 import struct
 import threading
 import types
@@ -31,6 +30,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import wasmtime
+
+try:  # the C pickler: `pickle` itself costs ~1 ms of startup and is only its wrapper
+    import _pickle
+except ImportError:  # pragma: no cover - other Pythons
+    import pickle as _pickle
 
 from . import _ffi as ffi
 from . import _interrupts as interrupts
@@ -585,8 +589,8 @@ class FastHost(Host):
             digest,
             key,
             lambda: self._read(wasm, cache, key),
-            pickle.dumps,
-            pickle.loads,
+            _pickle.dumps,
+            _pickle.loads,
         )
         if not self.modules:  # the structure came from the cache: so may the modules
             for i, module_hash in enumerate(module_hashes):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from ._errors import GuestTrap, OutOfFuel, Timeout
+from ._records import record
 
 MiB = 1 << 20
 _U64_MAX = (1 << 64) - 1
+_INFINITY = float("inf")
 
 
-@dataclass(frozen=True)
+@record(slots=False)
 class Limits:
     """Per-instance caps and per-call budgets for the `wasm` and `component` backends.
 
@@ -53,7 +52,7 @@ class Limits:
                     f"Limits.timeout must be a number of seconds or None, "
                     f"not {type(timeout).__name__}"
                 )
-            if not math.isfinite(timeout) or timeout <= 0:
+            if not 0 < timeout < _INFINITY:  # NaN too
                 raise ValueError(
                     f"Limits.timeout must be a positive, finite number of seconds (None for no "
                     f"timeout), not {timeout}"

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ._errors import UnsupportedTypeError
+from ._records import record_class
 from ._types import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -226,8 +227,7 @@ def assign_record_classes(
     functions: Sequence[Function], classes: Mapping[str, type]
 ) -> dict[str, type]:
     """Give every record in these functions' types a class: the user's by WIT name, else a
-    frozen dataclass generated per (name, fields). Returns the classes by WIT name."""
-    from dataclasses import make_dataclass  # only when a component has records
+    frozen record generated per (name, fields). Returns the classes by WIT name."""
 
     generated: dict[tuple[str, tuple[str, ...]], type] = {}
     by_name: dict[str, type] = {}
@@ -242,8 +242,7 @@ def assign_record_classes(
                     fields = tuple(attr for attr, _, _ in part.fields)
                     cls = generated.get((name, fields))
                     if cls is None:
-                        cls = make_dataclass(class_name(name), fields, frozen=True, slots=True)
-                        cls.__module__ = "sandlink.records"
+                        cls = record_class(class_name(name), fields, "sandlink.records")
                         generated[(name, fields)] = cls
                 part.cls = cls
                 by_name.setdefault(name, cls)

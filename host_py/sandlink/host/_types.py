@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._checks import INT_RANGES
+from ._records import FIELDS
 
 if TYPE_CHECKING:
     from ._codegen import Emitter
@@ -1011,7 +1012,10 @@ PRIMITIVE_TYPES: dict[str, ValType] = {
 def _fillable(cls: Any, attrs: tuple[str, ...]) -> bool:
     """Is making `cls(*values)` the same as setting `attrs` on a bare instance? True of a
     plain dataclass with exactly those fields (frozen or not, slots or not): then the
-    compiled path fills the instance directly, without running its __init__."""
+    compiled path fills the instance directly, without running its __init__. Records of
+    `_records` are known without asking `dataclasses` (which would import it)."""
+    if cls.__dict__.get(FIELDS) == attrs and "__post_init__" not in cls.__dict__:
+        return cls.__new__ is object.__new__
     fields = getattr(cls, "__dataclass_fields__", None)
     params = getattr(cls, "__dataclass_params__", None)
     return (
