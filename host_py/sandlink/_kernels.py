@@ -21,6 +21,7 @@ from ._masker import Masker
 from ._model import JsonError
 from .host import Ok
 from .host._checks import check_int, writable_buffer
+from .host._exports import document
 
 # The component's records are built straight into the public dataclasses.
 RECORD_CLASSES = {"person": _api.Person, "friend": _api.Friend}
@@ -47,10 +48,7 @@ class Kernels:
         for name, doc in _api.DOCS.items():  # every export the facade does not adapt, as it is
             if name not in Kernels.__dict__ and name not in type(self).__dict__:
                 function = getattr(exports, name)
-                # This load's own function (or the reference's method): it gets the WIT docs.
-                inner = getattr(function, "__func__", function)
-                if hasattr(inner, "__dict__"):  # a Python function or a compiled export
-                    inner.__doc__ = doc
+                document(function, doc)  # this load's own function: it gets the WIT docs
                 setattr(self, name, function)
         self._parse_person = exports.parse_person
         self._ws_mask = exports.ws_mask
@@ -110,13 +108,9 @@ class GuestKernels(Kernels):
     def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
         """Mask `buf` in place: a buffer of this object (no copy), or any writable buffer."""
         if type(key) is not int:
-            key = (
-                int.from_bytes(key, "big")
-                if type(key) is bytes and len(key) == 4
-                else mask_key(key)
-            )
+            key = mask_key(key)
         if type(buf) is GuestBuffer and buf.owner is self:  # the common case, kept short:
-            buf.resource.mask(0, buf._len, key, offset)  # the call checks key and offset
+            buf.mask(0, buf._len, key, offset)  # the call checks key and offset
             return
         key = mask_key(key)
         offset = check_int("offset", "u32", offset)

@@ -4,6 +4,7 @@ SANDLINK_PURE=1); these tests check which one runs, and that they agree call for
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -29,9 +30,11 @@ def test_the_compiled_path_is_on_unless_turned_off():
     add = k.exports.add
     if PURE:  # generated Python, calling through ctypes
         assert "_CALL(" in add.__sandlink_source__
-    else:  # the whole call compiled, resource methods included
-        for fn in (add, k.exports.Buffer.read):
-            assert type(fn).__name__ == "Export" and type(fn).__module__ == "sandlink.host._accel"
+    else:  # the whole call compiled (builtin functions of an `Export`), resource methods too
+        buffer = k.buffer(4)
+        for fn in (add, k.exports.Buffer.read, buffer.resource.read.__func__):
+            export = type(fn.__self__)
+            assert (export.__name__, export.__module__) == ("Export", "sandlink.host._accel")
 
 
 def test_compiled_is_checked():
@@ -97,6 +100,39 @@ def test_every_alltypes_export_agrees_on_both_paths(both_paths, data):
     got, expected = outcome(getattr(fast, name), args), outcome(getattr(pure, name), args)
     assert got[0] == expected[0], (got, expected)  # the same value, or the same exception
     assert same(got[1], expected[1]) if got[0] == "value" else got == expected
+
+
+@needs_compiled
+def test_exports_bind_arguments_as_python_functions_do(both_paths):
+    """Compiled exports are builtin functions: the same signature (`inspect`), and the same
+    binding, keywords included, and binding errors as the generated Python functions."""
+    fast, pure, functions = both_paths
+    for name in functions:
+        fn = next(f for f in host(fast).exports if f.name == name)
+        compiled, generated = getattr(fast, name), getattr(pure, name)
+        names = [p.name for p in fn.params]
+        assert list(inspect.signature(compiled).parameters) == names, name
+        assert list(inspect.signature(generated).parameters) == names, name
+        too_many = (None,) * (len(names) + 1)
+        for args, kwargs in [(too_many, {}), ((), {"nope": 1}), ((), {})]:
+            if not names and not args and not kwargs:
+                continue  # a valid call
+            assert binding(compiled, args, kwargs) == binding(generated, args, kwargs), name
+        if names:  # the first argument twice, and every argument by keyword
+            twice = binding(compiled, (None,), {names[0]: None})
+            assert twice == binding(generated, (None,), {names[0]: None})
+            assert "multiple values" in twice
+    k, pure_k = sandlink.load(cache_dir=False), sandlink.load(compiled=False, cache_dir=False)
+    assert k.add(b=2, a=40) == pure_k.add(b=2, a=40) == 42
+    assert k.ws_mask(payload=b"abc", key=1, offset=2) == pure_k.ws_mask(b"abc", 1, 2)
+    assert k.add.__doc__ == pure_k.add.__doc__ and "modulo" in k.add.__doc__
+
+
+def binding(function, args, kwargs):
+    """The TypeError calling `function` raises for a call that cannot bind."""
+    with pytest.raises(TypeError) as caught:
+        function(*args, **kwargs)
+    return str(caught.value)
 
 
 def outcome(function, args):

@@ -4,19 +4,27 @@
 //! as the pure path raises it, lifting, post-return. What `_codegen.export_source` writes
 //! in Python for the pure path, for the functions the compiled path takes (see
 //! `FastHost._compiled_export`).
+use std::cell::UnsafeCell;
+use std::ffi::CString;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::impl_::trampoline::{fastcall_cfunction_with_keywords as fastcall, MethodDef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use smallvec::SmallVec;
 
 use crate::guest::{self, CoreState, Memory};
 use crate::helpers::Helpers;
 use crate::lift::Lifter;
-use crate::lower::{lower, store, Checker, Prep, Where};
+use crate::lower::{lower, store, Checker, Flat, Prep, Where};
 use crate::ty::{align_to, offsets, specs, Ty};
 use crate::wasmtime::{self, api};
+
+/// A call's arguments (on the stack for up to 8).
+type Values<'py> = SmallVec<[Bound<'py, PyAny>; 8]>;
 
 /// How to call one export, as `FastHost._compiled_export` plans it (read by attribute).
 #[derive(FromPyObject)]
@@ -70,6 +78,8 @@ pub struct Export {
     /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
     spilled: Option<(u32, u32, Vec<u32>)>,
     allocates: bool,
+    /// What the export's builtin functions (`function()`) are made from.
+    def: FunctionDef,
 }
 
 #[pymethods]
@@ -92,7 +102,9 @@ impl Export {
             .iter()
             .map(|n| Ok(n.bind(py).to_str()?.to_owned()))
             .collect::<PyResult<Vec<_>>>()?;
+        let def = FunctionDef::new(&plan.name, &texts)?;
         Ok(Export {
+            def,
             allocates: spilled.is_some() || params.iter().any(Ty::allocates),
             amplifies: plan.result.as_ref().is_some_and(Ty::amplifies),
             plan,
@@ -101,7 +113,32 @@ impl Export {
         })
     }
 
-    /// A resource method: bound to its object, as a Python function would be.
+    /// The export as a builtin function: what users call. Python passes it the arguments
+    /// as they are (METH_FASTCALL), with no tuple or dict to build and take apart, which
+    /// is a quarter of a small call's cost. Its `self` is this object (which owns what the
+    /// function points at), so it keeps this alive; this does not keep it.
+    fn function<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let def = slf.get().def.def.get();
+        // SAFETY: `def` lives as long as this object, which the function holds as its self.
+        unsafe {
+            let made = ffi::PyCMethod_New(
+                def,
+                slf.as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
+            Bound::from_owned_ptr_or_err(slf.py(), made)
+        }
+    }
+
+    /// The functions' `__doc__` (after their text signature, which `inspect.signature` reads).
+    #[setter]
+    fn set_doc(&self, doc: &str) -> PyResult<()> {
+        self.def.set_doc(&self.plan.name, &self.texts, doc)
+    }
+
+    /// A resource method: bound to its object, as a Python function would be (from the
+    /// class: its builtin function, which takes the object first).
     fn __get__<'py>(
         slf: Bound<'py, Self>,
         obj: Option<Bound<'py, PyAny>>,
@@ -117,9 +154,10 @@ impl Export {
                     .method_type
                     .bind(slf.py())
                     .clone();
-                method_type.call1((slf, obj))
+                let function = Export::function(&slf)?;
+                method_type.call1((function, obj))
             }
-            _ => Ok(slf.into_any()),
+            _ => Export::function(&slf),
         }
     }
 
@@ -130,11 +168,119 @@ impl Export {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let values = self.bind_arguments(py, args, kwargs)?;
-        let state = self.session(py)?;
-        let session = state.session(py);
-        self.call(py, &state, &session, &values)
+        let keywords = match kwargs {
+            Some(kwargs) => kwargs
+                .iter()
+                .map(|(k, v)| Ok((k.cast_into::<PyString>()?, v)))
+                .collect::<PyResult<_>>()?,
+            None => Vec::new(),
+        };
+        let values = self.bind_arguments(py, args.iter(), keywords)?;
+        self.enter(py, &values)
     }
+}
+
+/// `'a'`, `'a' and 'b'`, `'a', 'b', and 'c'`: as Python lists missing arguments.
+fn english_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// The builtin functions' entry (see `Export::function`), behind PyO3's own trampoline
+/// for such functions (what its `#[pymethods]` use: the GIL count, panics as exceptions).
+struct FastCall;
+
+impl MethodDef<fastcall::Func> for FastCall {
+    const METH: fastcall::Func = call_fast;
+}
+
+/// # Safety
+/// CPython's METH_FASTCALL | METH_KEYWORDS contract: `slf` is the function's self (an
+/// `Export`, see `Export::function`), `args` holds `nargs` positional values followed by
+/// one value per name in `kwnames` (a tuple, or NULL).
+unsafe fn call_fast(
+    py: Python<'_>,
+    slf: *mut ffi::PyObject,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> PyResult<*mut ffi::PyObject> {
+    // SAFETY: the caller's contract (above).
+    unsafe {
+        let slf = Bound::from_borrowed_ptr(py, slf).cast_into::<Export>()?;
+        let export = slf.get();
+        let n = usize::try_from(nargs).unwrap_or(0);
+        let keywords: Vec<(Bound<'_, PyString>, Bound<'_, PyAny>)> = if kwnames.is_null() {
+            Vec::new()
+        } else {
+            let names = Bound::from_borrowed_ptr(py, kwnames).cast_into::<PyTuple>()?;
+            let mut pairs = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let value = Bound::from_borrowed_ptr(py, *args.add(n + i));
+                pairs.push((name.cast_into::<PyString>()?, value));
+            }
+            pairs
+        };
+        let positional = (0..n).map(|i| Bound::from_borrowed_ptr(py, *args.add(i)));
+        let values = export.bind_arguments(py, positional, keywords)?;
+        export.enter(py, &values).map(Bound::into_ptr)
+    }
+}
+
+/// A `PyMethodDef` for an export's builtin functions, and the strings it points at.
+struct FunctionDef {
+    def: UnsafeCell<ffi::PyMethodDef>,
+    /// Owned here for `def`, which points at them.
+    _name: CString,
+    doc: UnsafeCell<CString>,
+}
+
+// SAFETY: the cells are written (`set_doc`) and read (by CPython, for `__doc__`) only by a
+// thread holding the GIL.
+unsafe impl Sync for FunctionDef {}
+unsafe impl Send for FunctionDef {}
+
+impl FunctionDef {
+    fn new(name: &str, params: &[String]) -> PyResult<Self> {
+        let name = CString::new(name).map_err(|_| PyValueError::new_err("NUL in a name"))?;
+        let doc = text_signature(name.to_str().unwrap_or(""), params, "")?;
+        let def = ffi::PyMethodDef {
+            ml_name: name.as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer {
+                PyCFunctionFastWithKeywords: fastcall::<FastCall>,
+            },
+            ml_flags: ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+            ml_doc: doc.as_ptr(),
+        };
+        Ok(FunctionDef {
+            def: UnsafeCell::new(def),
+            _name: name,
+            doc: UnsafeCell::new(doc),
+        })
+    }
+
+    fn set_doc(&self, name: &str, params: &[String], doc: &str) -> PyResult<()> {
+        let doc = text_signature(name, params, doc)?;
+        // SAFETY: under the GIL (a #[setter]); CPython reads `ml_doc` only under the GIL too,
+        // and copies it into a str before it lets go.
+        unsafe {
+            (*self.def.get()).ml_doc = doc.as_ptr();
+            *self.doc.get() = doc;
+        }
+        Ok(())
+    }
+}
+
+/// `name($export, a, b)\n--\n\ndoc`: CPython's text signature (the `$` parameter is the
+/// function's bound self, the `Export`, which `inspect` leaves out), then the doc.
+fn text_signature(name: &str, params: &[String], doc: &str) -> PyResult<CString> {
+    let text = format!("{name}($export, {})\n--\n\n{doc}", params.join(", "));
+    let text = text.replace("($export, )", "($export)");
+    CString::new(text).map_err(|_| PyValueError::new_err("NUL in a docstring"))
 }
 
 impl Export {
@@ -142,45 +288,43 @@ impl Export {
     fn bind_arguments<'py>(
         &self,
         py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        positional: impl ExactSizeIterator<Item = Bound<'py, PyAny>>,
+        keywords: Vec<(Bound<'py, PyString>, Bound<'py, PyAny>)>,
+    ) -> PyResult<Values<'py>> {
         let n = self.plan.names.len();
-        if kwargs.is_none_or(|k| k.is_empty()) && args.len() == n {
-            return Ok(args.iter().collect());
+        if keywords.is_empty() && positional.len() == n {
+            return Ok(positional.collect());
         }
-        if args.len() > n {
+        if positional.len() > n {
             return Err(PyTypeError::new_err(format!(
-                "{}() takes {n} positional argument{} but {} were given",
+                "{}() takes {n} positional argument{} but {} {} given",
                 self.plan.name,
                 if n == 1 { "" } else { "s" },
-                args.len()
+                positional.len(),
+                if positional.len() == 1 { "was" } else { "were" }
             )));
         }
-        let mut values: Vec<Option<Bound<'py, PyAny>>> = args.iter().map(Some).collect();
+        let mut values: SmallVec<[Option<Bound<'py, PyAny>>; 8]> = positional.map(Some).collect();
         values.resize(n, None);
-        if let Some(kwargs) = kwargs {
-            for (key, value) in kwargs.iter() {
-                let key = key.cast_into::<PyString>()?;
-                let Some(i) = self
-                    .plan
-                    .names
-                    .iter()
-                    .position(|name| name.bind(py).as_any().eq(&key).unwrap_or(false))
-                else {
-                    return Err(PyTypeError::new_err(format!(
-                        "{}() got an unexpected keyword argument '{}'",
-                        self.plan.name, key
-                    )));
-                };
-                if values[i].is_some() {
-                    return Err(PyTypeError::new_err(format!(
-                        "{}() got multiple values for argument '{}'",
-                        self.plan.name, key
-                    )));
-                }
-                values[i] = Some(value);
+        for (key, value) in keywords {
+            let Some(i) = self
+                .plan
+                .names
+                .iter()
+                .position(|name| name.bind(py).as_any().eq(&key).unwrap_or(false))
+            else {
+                return Err(PyTypeError::new_err(format!(
+                    "{}() got an unexpected keyword argument '{}'",
+                    self.plan.name, key
+                )));
+            };
+            if values[i].is_some() {
+                return Err(PyTypeError::new_err(format!(
+                    "{}() got multiple values for argument '{}'",
+                    self.plan.name, key
+                )));
             }
+            values[i] = Some(value);
         }
         let missing: Vec<String> = values
             .iter()
@@ -190,14 +334,25 @@ impl Export {
             .collect();
         if !missing.is_empty() {
             return Err(PyTypeError::new_err(format!(
-                "{}() missing {} required argument{}: {}",
+                "{}() missing {} required positional argument{}: {}",
                 self.plan.name,
                 missing.len(),
                 if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
+                english_list(&missing)
             )));
         }
         Ok(values.into_iter().flatten().collect())
+    }
+
+    /// The call, arguments bound: this thread's session, then `call`.
+    fn enter<'py>(
+        &self,
+        py: Python<'py>,
+        values: &[Bound<'py, PyAny>],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let state = self.session(py)?;
+        let session = state.session(py);
+        self.call(py, &state, &session, values)
     }
 
     /// This thread's session, made (by the host) if it has none or its last one trapped.
@@ -238,7 +393,7 @@ impl Export {
             moved: None,
             need: 0,
         };
-        let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
+        let mut preps: SmallVec<[Prep<'py>; 8]> = SmallVec::with_capacity(values.len());
         for ((ty, name), value) in self.plan.params.iter().zip(&self.texts).zip(values) {
             preps.push(checker.check(ty, value, Where::Param(name))?);
         }
@@ -292,7 +447,7 @@ impl Export {
         memory: &mut Memory<'_, '_>,
         state: &CoreState,
     ) -> PyResult<()> {
-        let mut flat = Vec::with_capacity(self.plan.call_len);
+        let mut flat = Flat::with_capacity(self.plan.call_len);
         if let Some((size, align, offs)) = &self.spilled {
             let base = memory.alloc(u64::from(*size), *align)?;
             for ((ty, p), off) in self.plan.params.iter().zip(preps).zip(offs) {

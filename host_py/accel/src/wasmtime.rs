@@ -101,15 +101,23 @@ pub unsafe fn call(
     let timing = TIMING.load(Ordering::Relaxed);
     let started = timing.then(Instant::now);
     // The guest may run for long, and the host functions it calls take the GIL themselves.
-    let error = py.detach(move || unsafe {
-        call(
+    // Released by hand, not with `py.detach`: nothing here touches Python, and detach's
+    // bookkeeping costs as much as the rest of a small call's entry.
+    let _ = py;
+    // SAFETY: this thread holds the GIL (`py`); the call below does not use Python, and
+    // the state is restored before anything else does.
+    let error = unsafe {
+        let saved = pyo3::ffi::PyEval_SaveThread();
+        let error = call(
             context as *mut c_void,
             func as *const c_void,
             slots as *mut u64,
             len,
             trap as *mut *mut c_void,
-        ) as usize
-    });
+        ) as usize;
+        pyo3::ffi::PyEval_RestoreThread(saved);
+        error
+    };
     if let Some(started) = started {
         DETACHED_NS.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }

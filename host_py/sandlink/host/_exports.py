@@ -18,6 +18,20 @@ from ._limits import Limits
 from ._structure import Function, python_name
 
 
+def document(function: Any, doc: str) -> None:
+    """Give a loaded function `doc` as its `__doc__`: a compiled export (a builtin function)
+    through the `Export` it is made from, a Python function (or method) directly."""
+    from ._ffi import accel
+
+    export = getattr(function, "__self__", None)
+    if accel is not None and isinstance(export, accel.Export):
+        export.doc = doc
+        return
+    inner = getattr(function, "__func__", function)  # a method: its function
+    if hasattr(inner, "__dict__"):  # not some other builtin
+        inner.__doc__ = doc
+
+
 class Namespace:
     """Exports as attributes (a component, or one interface of it)."""
 

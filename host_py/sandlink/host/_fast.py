@@ -809,8 +809,10 @@ class FastHost(Host):
             timed=limits.timeout is not None,
         )
         export = accel.Export(plan)
-        export.__name__ = export.__qualname__ = fn.name
-        return export
+        if fn.kind == "method":  # a descriptor, which binds its builtin function
+            export.__name__ = export.__qualname__ = fn.name
+            return export
+        return export.function()
 
     def _attach(self, scope: dict[str, Any], fn: Function, caller: Callable[..., Any]) -> None:
         if fn.kind == "function":
