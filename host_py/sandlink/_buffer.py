@@ -121,11 +121,12 @@ class GuestBuffer(Buffer):
     writes through the resource's methods.
     """
 
-    __slots__ = ("owner", "resource")
+    __slots__ = ("mask", "owner", "resource")
 
     def __init__(self, owner: object, resource: Any, pin: Any) -> None:
         self.owner = owner  # the loaded object it belongs to
         self.resource = resource
+        self.mask = resource.mask  # bound once: the in-place mask is the hot call
         length = resource.len_()  # WIT `len`: a builtin, so `len_`
         view = None if pin is None else pin(resource, resource.address(), length)
         super().__init__(length, view)

@@ -7,6 +7,8 @@ from .host._checks import check_int
 
 def mask_key(value: object) -> int:
     """A masking key given as a u32 or as the 4 wire bytes, as the big-endian u32 the WIT takes."""
+    if type(value) is bytes and len(value) == 4:  # the common case, first
+        return int.from_bytes(value, "big")
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         if len(raw) != 4:
