@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._buffer import Buffer
+from ._buffer import Buffer, GuestBuffer
 from ._checks import mask_key
 from .host._checks import check_int
 
@@ -42,12 +42,16 @@ class Masker:
 
     def mask(self, chunk: Any) -> bytes:
         """The next chunk (any bytes-like), masked into new bytes."""
-        out = self._kernels.ws_mask(chunk, self._key, self._offset % 4)
+        out = self._kernels._ws_mask(chunk, self._key, self._offset % 4)  # the key is checked
         self._offset += len(out)
         return out
 
     def mask_into(self, buf: Any) -> None:
         """The next chunk, masked in place: a buffer from `k.buffer(n)` or any writable one."""
+        if type(buf) is GuestBuffer and buf.owner is self._kernels:  # the common case, short
+            buf.mask(0, buf._len, self._key, self._offset % 4)
+            self._offset += buf._len
+            return
         self._kernels.ws_mask_into(buf, self._key, self._offset % 4)
         self._offset += _nbytes(buf)
 

@@ -14,17 +14,16 @@ use pyo3::ffi;
 use pyo3::impl_::trampoline::{fastcall_cfunction_with_keywords as fastcall, MethodDef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use smallvec::SmallVec;
 
 use crate::guest::{self, CoreState, Memory};
 use crate::helpers::Helpers;
 use crate::lift::Lifter;
-use crate::lower::{lower, store, Checker, Flat, Prep, Where};
+use crate::lower::{lower, store, Checker, Prep, Where};
 use crate::ty::{align_to, offsets, specs, Ty};
 use crate::wasmtime::{self, api};
 
-/// A call's arguments (on the stack for up to 8).
-type Values<'py> = SmallVec<[Bound<'py, PyAny>; 8]>;
+/// A call's arguments, in parameter order.
+type Values<'py> = Vec<Bound<'py, PyAny>>;
 
 /// How to call one export, as `FastHost._compiled_export` plans it (read by attribute).
 #[derive(FromPyObject)]
@@ -304,7 +303,7 @@ impl Export {
                 if positional.len() == 1 { "was" } else { "were" }
             )));
         }
-        let mut values: SmallVec<[Option<Bound<'py, PyAny>>; 8]> = positional.map(Some).collect();
+        let mut values: Vec<Option<Bound<'py, PyAny>>> = positional.map(Some).collect();
         values.resize(n, None);
         for (key, value) in keywords {
             let Some(i) = self
@@ -393,7 +392,7 @@ impl Export {
             moved: None,
             need: 0,
         };
-        let mut preps: SmallVec<[Prep<'py>; 8]> = SmallVec::with_capacity(values.len());
+        let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
         for ((ty, name), value) in self.plan.params.iter().zip(&self.texts).zip(values) {
             preps.push(checker.check(ty, value, Where::Param(name))?);
         }
@@ -447,7 +446,7 @@ impl Export {
         memory: &mut Memory<'_, '_>,
         state: &CoreState,
     ) -> PyResult<()> {
-        let mut flat = Flat::with_capacity(self.plan.call_len);
+        let mut flat = Vec::with_capacity(self.plan.call_len);
         if let Some((size, align, offs)) = &self.spilled {
             let base = memory.alloc(u64::from(*size), *align)?;
             for ((ty, p), off) in self.plan.params.iter().zip(preps).zip(offs) {

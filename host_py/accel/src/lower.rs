@@ -12,9 +12,6 @@ use crate::guest::Memory;
 use crate::helpers::Helpers;
 use crate::ty::{Flavor, Kind, Ty};
 
-/// A call's flat arguments (on the stack for every call but the widest).
-pub type Flat = smallvec::SmallVec<[u64; 16]>;
-
 /// Where a value sits in the arguments, for messages (built only when one is needed).
 #[derive(Clone, Copy)]
 pub enum Where<'a> {
@@ -431,7 +428,7 @@ fn copy_in(m: &mut Memory<'_, '_>, p: &Prep<'_>, align: u32) -> PyResult<(u32, u
 }
 
 /// The flat values of `p` (appended to `out`), allocating in the guest as needed.
-pub fn lower(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, out: &mut Flat) -> PyResult<()> {
+pub fn lower(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, out: &mut Vec<u64>) -> PyResult<()> {
     match (&ty.kind, p) {
         (_, Prep::Bits(b)) => out.push(*b),
         (_, Prep::Owned(..)) => out.push(give(p, m)?),
