@@ -3,7 +3,7 @@
 wit_bindgen::generate!({ world: "sandlink", path: "wit" });
 
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// A panic is a guest bug: trap, so the host sees a fault and the instance is discarded.
 #[panic_handler]
