@@ -35,6 +35,10 @@ def test_the_compiled_path_is_on_unless_turned_off():
         for fn in (add, k.exports.Buffer.read, buffer.resource.read.__func__):
             export = type(fn.__self__)
             assert (export.__name__, export.__module__) == ("Export", "sandlink.host._accel")
+    # The host functions the guest calls (`print`) too.
+    imports = [cb for ref, (cb, _) in host(k.exports).callbacks.items() if ref.kind == "lower"]
+    assert len(imports) == 1
+    assert (type(imports[0]).__name__ == "Import") is (not PURE)
 
 
 def test_compiled_is_checked():
@@ -126,6 +130,56 @@ def test_exports_bind_arguments_as_python_functions_do(both_paths):
     assert k.add(b=2, a=40) == pure_k.add(b=2, a=40) == 42
     assert k.ws_mask(payload=b"abc", key=1, offset=2) == pure_k.ws_mask(b"abc", 1, 2)
     assert k.add.__doc__ == pure_k.add.__doc__ and "modulo" in k.add.__doc__
+
+
+PATHS = [False] if PURE else [True, False]
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+@pytest.mark.parametrize(
+    "raised", [Boom("from the host"), MemoryError(), RecursionError(), KeyboardInterrupt()]
+)
+def test_an_import_that_raises_fails_the_call_with_its_exception(alltypes_wasm, compiled, raised):
+    """Whatever a host function raises (even what Python raises when it runs out of memory
+    or stack) becomes a trap, and the call raises that very exception; never fails open."""
+
+    def combine(a, b, tag):
+        raise raised
+
+    imports = with_import(Recorder(), combine=combine)
+    api = sandlink.load_component(alltypes_wasm, imports=imports, compiled=compiled)
+    point = host(api).record_classes["point"]
+    assert api.counter() == 1
+    with pytest.raises(type(raised)) as caught:
+        api.call_host("m", 1, 1.0, [1], point(1, 2))
+    assert caught.value is raised
+    assert api.counter() == 1  # a fresh instance
+    assert api.echo_string("still works") == "still works"
+
+
+@pytest.mark.parametrize(
+    "returned, error",
+    [(42, TypeError), ("\ud800", ValueError), (None, TypeError), (b"bytes", TypeError)],
+)
+def test_an_import_returning_a_bad_value_fails_alike_on_both_paths(alltypes_wasm, returned, error):
+    messages = set()
+    for compiled in PATHS:
+        imports = with_import(Recorder(), combine=lambda a, b, tag: returned)
+        api = sandlink.load_component(alltypes_wasm, imports=imports, compiled=compiled)
+        with pytest.raises(error, match="combine") as caught:
+            api.call_host("m", 1, 1.0, [1], host(api).record_classes["point"](1, 2))
+        messages.add(str(caught.value))
+    assert len(messages) == 1, messages
+
+
+def with_import(recorder, **replaced):
+    """The recorder's imports, some replaced."""
+    ((interface, functions),) = recorder.imports().items()
+    return {interface: {**functions, **replaced}}
 
 
 def binding(function, args, kwargs):

@@ -208,7 +208,9 @@ def test_a_second_process_loads_from_the_cache(tmp_path):
     assert probe_cache(cache) == ("", everything)
     assert probe_cache(cache) == (everything, "")
     entries = sorted(p.name.split("-")[0] for p in cache.iterdir())
-    assert entries == ["code", "module", "module", "module", "structure"]
+    # Generated Python functions' code too, unless the compiled path runs every function.
+    code = [] if sandlink.host.COMPILED else ["code"]
+    assert entries == [*code, "module", "module", "module", "structure"]
     assert cache.stat().st_mode & 0o777 == 0o700  # private: wasmtime runs what it loads
 
 

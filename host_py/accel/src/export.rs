@@ -426,7 +426,7 @@ impl Export {
             unsafe { (api()?.context_set_fuel)(state.addresses().context as *mut _, fuel) };
         }
 
-        let mut memory = Memory::new(py, state, session, h, self.plan.abi)?;
+        let mut memory = Memory::of_session(py, state, session, h, self.plan.abi)?;
         let lowered = self.lower_arguments(&preps, &mut memory, state);
         if let Err(e) = lowered {
             if self.allocates {

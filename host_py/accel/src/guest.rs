@@ -3,12 +3,13 @@
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::helpers::Helpers;
+use crate::import::{Binding, Import};
 use crate::wasmtime::{self, api};
 
 /// What the compiled path needs of one session (a Python `_fast.CompiledSession`): its
@@ -25,6 +26,10 @@ pub struct CoreState {
     pub in_host: AtomicU64,
     dead: AtomicBool,
     retired: AtomicBool,
+    /// What this session's compiled host functions point at (see `import::Binding`), boxed
+    /// because each one's address is a host function's env: it must not move.
+    #[allow(clippy::vec_box)]
+    imports: Mutex<Vec<Box<Binding>>>,
 }
 
 pub struct Addresses {
@@ -51,6 +56,14 @@ impl CoreState {
         // SAFETY: not dead, so the session object is alive (it owns our SessionCore), and we
         // hold the GIL.
         unsafe { Bound::from_borrowed_ptr(py, self.session as *mut pyo3::ffi::PyObject) }
+    }
+
+    /// The Python session (a new reference), unless it is gone.
+    pub fn session_if_alive<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        // SAFETY: as `session`, which only needs it not dead.
+        (!self.dead.load(Ordering::Acquire)).then(|| unsafe {
+            Bound::from_borrowed_ptr(py, self.session as *mut pyo3::ffi::PyObject)
+        })
     }
 
     pub fn addresses(&self) -> &Addresses {
@@ -104,6 +117,7 @@ impl SessionCore {
                 in_host: AtomicU64::new(0),
                 dead: AtomicBool::new(false),
                 retired: AtomicBool::new(false),
+                imports: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -142,6 +156,25 @@ impl SessionCore {
         Ok(())
     }
 
+    /// The `env` of this session's host function for `import`, whose ABI context is the
+    /// memory `memory` (`wasmtime_memory_t*`) and realloc `realloc` (`wasmtime_func_t*`), 0
+    /// when absent. Lives as long as this session's state.
+    fn bind_import(&self, import: Py<Import>, memory: usize, realloc: usize) -> PyResult<usize> {
+        let binding = Box::new(Binding {
+            import,
+            state: Arc::as_ptr(&self.state),
+            memory,
+            realloc,
+        });
+        let env = &*binding as *const Binding as usize;
+        self.state
+            .imports
+            .lock()
+            .map_err(|_| PyValueError::new_err("a session's imports were poisoned"))?
+            .push(binding);
+        Ok(env)
+    }
+
     /// Never use this session again (a trap discarded it).
     fn retire(&self) {
         self.state.retired.store(true, Ordering::Release);
@@ -176,55 +209,81 @@ impl Drop for SessionCore {
 
 pub const MAX_BYTE_LENGTH: u64 = (1 << 28) - 1;
 
+/// Where a canonical ABI context's memory and realloc are: the store context to use them
+/// through (a host function's caller's, inside one), the `wasmtime_memory_t*` and the
+/// realloc's `wasmtime_func_t*` (0 when absent).
+#[derive(Clone, Copy)]
+pub struct Abi {
+    pub context: usize,
+    pub memory: usize,
+    pub realloc: usize,
+}
+
 /// One linear memory and its realloc, during one call (a canonical ABI context).
 pub struct Memory<'a, 'py> {
     pub py: Python<'py>,
-    pub state: &'a CoreState,
     pub session: &'a Bound<'py, PyAny>,
     pub helpers: &'a Helpers,
-    memory: usize,
-    realloc: usize,
+    abi: Abi,
     base: *mut u8,
     pub size: u64,
 }
 
 impl<'a, 'py> Memory<'a, 'py> {
-    pub fn new(
+    /// ABI context `abi` of a started session (`None`: the function has none).
+    pub fn of_session(
         py: Python<'py>,
-        state: &'a CoreState,
+        state: &CoreState,
         session: &'a Bound<'py, PyAny>,
         helpers: &'a Helpers,
         abi: Option<usize>,
     ) -> PyResult<Self> {
+        let addresses = state.addresses();
         let (memory, realloc) = match abi {
-            Some(i) => *state
-                .addresses()
+            Some(i) => *addresses
                 .abis
                 .get(i)
                 .ok_or_else(|| PyValueError::new_err("no such ABI context"))?,
             None => (0, 0),
         };
-        // The size is read when first needed (every access past it syncs first).
-        Ok(Memory {
+        let context = addresses.context;
+        Ok(Memory::new(
             py,
-            state,
             session,
             helpers,
-            memory,
-            realloc,
+            Abi {
+                context,
+                memory,
+                realloc,
+            },
+        ))
+    }
+
+    pub fn new(
+        py: Python<'py>,
+        session: &'a Bound<'py, PyAny>,
+        helpers: &'a Helpers,
+        abi: Abi,
+    ) -> Self {
+        // The size is read when first needed (every access past it syncs first).
+        Memory {
+            py,
+            session,
+            helpers,
+            abi,
             base: std::ptr::null_mut(),
             size: 0,
-        })
+        }
     }
 
     /// Refresh the memory's size (it only grows; it never moves).
     pub fn sync(&mut self) -> PyResult<()> {
-        if self.memory == 0 {
+        if self.abi.memory == 0 {
             return Ok(());
         }
         let a = api()?;
-        let context = self.state.addresses().context as *const c_void;
-        let memory = self.memory as *const c_void;
+        let context = self.abi.context as *const c_void;
+        let memory = self.abi.memory as *const c_void;
         // SAFETY: a live context and a memory of its store (the session holds both).
         unsafe {
             if self.base.is_null() {
@@ -237,7 +296,7 @@ impl<'a, 'py> Memory<'a, 'py> {
 
     /// `cabi_realloc(0, 0, align, size)`: a block the guest gives for the host to fill.
     pub fn alloc(&mut self, size: u64, align: u32) -> PyResult<u32> {
-        if self.realloc == 0 {
+        if self.abi.realloc == 0 {
             return Err(self.failure(0, 0, "this function has no realloc option"));
         }
         let mut slots = [0u64, 0, 0, 0, u64::from(align), 0, size, 0, 0, 0];
@@ -246,8 +305,8 @@ impl<'a, 'py> Memory<'a, 'py> {
         let error = unsafe {
             wasmtime::call(
                 self.py,
-                self.state.addresses().context,
-                self.realloc,
+                self.abi.context,
+                self.abi.realloc,
                 address,
                 4,
                 address + 64,

@@ -3,7 +3,7 @@
 //! value classes, and the host's limits.
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 #[pyclass(frozen, module = "sandlink.host._accel")]
 pub struct Helpers {
@@ -40,6 +40,11 @@ pub struct Helpers {
     pub too_big: Py<PyAny>,
     /// `FastHost._spend(session, budget, view_length)`: a lift spent more of its budget.
     pub spend: Py<PyAny>,
+    /// `_fast._trap_from(session, exc, what)`: the trap a host function returns for `exc`.
+    pub trap_from: Py<PyAny>,
+    /// `_interrupts.DEFERRED` and `raise_deferred`: signals noted while no Python could run.
+    pub deferred: Py<PyList>,
+    pub raise_deferred: Py<PyAny>,
     pub lift_budget_factor: u64,
     pub budget: u64,
     pub clock_every: i64,
@@ -88,6 +93,12 @@ impl Helpers {
             reentered: get("_reentered")?,
             too_big: get("_too_big")?,
             spend: get("_spend")?,
+            trap_from: get("_trap_from")?,
+            deferred: get("_DEFERRED")?
+                .into_bound(given.py())
+                .cast_into::<PyList>()?
+                .unbind(),
+            raise_deferred: get("_raise_deferred")?,
             lift_budget_factor: number("LIFT_BUDGET_FACTOR")?,
             budget: number("_BUDGET")?,
             clock_every: number("CLOCK_EVERY")? as i64,

@@ -9,6 +9,8 @@
 //!
 //! - [`RawCall`]: one prebuilt raw call of one core function in one store, made with the
 //!   GIL released; ~0.1 µs.
+//! - `export::Export`, `import::Import`: the whole call of an export, and the host function
+//!   for an import, compiled (see those modules).
 //! - [`Ticker`]: a native thread that increments an engine's epoch every tick, so timeouts
 //!   and Ctrl-C are seen while Python is busy.
 //!
@@ -27,6 +29,7 @@ use pyo3::prelude::*;
 mod export;
 mod guest;
 mod helpers;
+mod import;
 mod lift;
 mod lower;
 mod ty;
@@ -182,5 +185,7 @@ fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<guest::SessionCore>()?;
     m.add_class::<helpers::Helpers>()?;
     m.add_class::<export::Export>()?;
+    m.add_class::<import::Import>()?;
+    m.add_function(wrap_pyfunction!(import::import_trampoline, m)?)?;
     Ok(())
 }

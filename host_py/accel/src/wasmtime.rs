@@ -25,6 +25,10 @@ type MemoryData = unsafe extern "C" fn(*const c_void, *const c_void) -> *mut u8;
 type MemoryDataSize = unsafe extern "C" fn(*const c_void, *const c_void) -> usize;
 /// `wasmtime_context_set_fuel(context, fuel) -> error`.
 type ContextSetFuel = unsafe extern "C" fn(*mut c_void, u64) -> *mut c_void;
+/// `wasmtime_caller_context(caller) -> context`.
+type CallerContext = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+/// `wasmtime_trap_new(message, length) -> trap`.
+type TrapNew = unsafe extern "C" fn(*const u8, usize) -> *mut c_void;
 
 pub struct Api {
     pub func_call_unchecked: FuncCallUnchecked,
@@ -32,6 +36,8 @@ pub struct Api {
     pub memory_data: MemoryData,
     pub memory_data_size: MemoryDataSize,
     pub context_set_fuel: ContextSetFuel,
+    pub caller_context: CallerContext,
+    pub trap_new: TrapNew,
 }
 
 static API: OnceLock<Api> = OnceLock::new();
@@ -41,12 +47,14 @@ pub fn api() -> PyResult<&'static Api> {
         .ok_or_else(|| PyRuntimeError::new_err("sandlink.host._accel is not bound to wasmtime"))
 }
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 7] = [
     "wasmtime_func_call_unchecked",
     "wasmtime_engine_increment_epoch",
     "wasmtime_memory_data",
     "wasmtime_memory_data_size",
     "wasmtime_context_set_fuel",
+    "wasmtime_caller_context",
+    "wasmtime_trap_new",
 ];
 
 /// Binds the extension to wasmtime's C API: `{name: address}` of each function it uses, in
@@ -71,6 +79,8 @@ pub fn bind(addresses: HashMap<String, usize>) -> PyResult<()> {
             memory_data: std::mem::transmute::<usize, MemoryData>(found[2]),
             memory_data_size: std::mem::transmute::<usize, MemoryDataSize>(found[3]),
             context_set_fuel: std::mem::transmute::<usize, ContextSetFuel>(found[4]),
+            caller_context: std::mem::transmute::<usize, CallerContext>(found[5]),
+            trap_new: std::mem::transmute::<usize, TrapNew>(found[6]),
         }
     };
     let bound = API.get_or_init(|| given);

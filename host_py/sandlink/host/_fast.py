@@ -59,6 +59,7 @@ from ._structure import (
     CoreType,
     Function,
     ModuleInfo,
+    Options,
     Structure,
     assign_record_classes,
     class_name,
@@ -67,6 +68,10 @@ from ._structure import (
 from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, ResourceType
 
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
+# The compiled imports' host function (`_accel.Import`: its env says which one).
+_COMPILED_IMPORT = (
+    None if ffi.accel is None else ffi.UncheckedCallback(ffi.accel.import_trampoline())
+)
 _RAW_SLOT = ctypes.c_uint64 * 2
 _LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError, IndexError)
 _CORE_VALTYPES = {
@@ -345,12 +350,22 @@ class Session(Clock):
         func = hosted.get(ref)
         if func is None:
             host = self.host
+            abi = None
             if ref.kind == "lower":
-                abi = host.lowered_abi[ref.index]
-                if abi is not None:
-                    self.abi_at(abi)
+                index = host.lowered_abi[ref.index]
+                if index is not None:
+                    abi = self.abi_at(index)
             callback, ty = host.callbacks[ref]
-            func = hosted[ref] = ffi.func_new(self.store, ty, callback, self.id)
+            env = self.id  # which session a Python host function runs for
+            if _COMPILED_IMPORT is not None and isinstance(callback, ffi.accel.Import):
+                # A compiled import: its env says which import, session and ABI context.
+                env = self.core.bind_import(  # type: ignore[attr-defined]
+                    callback,
+                    (abi and abi.memory) or 0,
+                    abi.realloc.value if abi and abi.realloc else 0,
+                )
+                callback = _COMPILED_IMPORT
+            func = hosted[ref] = ffi.func_new(self.store, ty, callback, env)
             raw = host.raw_index.get(ref)
             if raw is not None:
                 self._raw(raw, func)
@@ -727,14 +742,57 @@ class FastHost(Host):
             fn, options = lowered.function, lowered.options
             abi = self._abi(options.memory, options.realloc)
             self.lowered_abi.append(abi)
+            ref = CoreRef("lower", i, "")
+            ty = self.structure.ref_types[ref]
+            if self.compiled and _compiles(fn, options):
+                # Each session binds it to its store (`Session._extern`).
+                self.callbacks[ref] = (self._compiled_import(fn, targets[i]), _func_type(ty))
+                continue
             em = self._emitter(options.encoding)
             source, n_raw = import_source(fn, abi, em, cap=self.limits.memory)
             em.globals.update(_TARGET=targets[i], _RAW=ctypes.c_uint64 * (2 * n_raw))
             trampoline = self._build(em, source, "_trampoline", f"import {fn.where}")
             interrupts.callback_entry(trampoline)
-            ref = CoreRef("lower", i, "")
-            ty = self.structure.ref_types[ref]
             self.callbacks[ref] = (ffi.UncheckedCallback(trampoline), _func_type(ty))
+
+    def _compiled_import(self, fn: Function, target: Callable[..., Any]) -> Any:
+        """The compiled path's host function for import `fn` (`_accel.Import`)."""
+        flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
+        spilled = len(flat_params) > MAX_FLAT_PARAMS
+        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        params_raw = 1 if spilled else len(flat_params)
+        plan = types.SimpleNamespace(
+            where=fn.where,
+            target=target,
+            helpers=self._accel(),
+            params=tuple(p.type.accel_spec() for p in fn.params),
+            result=None if fn.result is None else fn.result.accel_spec(),
+            spilled=spilled,
+            by_pointer=by_pointer,
+            params_raw=params_raw,
+            n_raw=max(params_raw + by_pointer, 0 if by_pointer else len(flat_results)),
+            cap=self.limits.memory,
+        )
+        return ffi.accel.Import(plan)
+
+    def _accel(self) -> Any:
+        """The compiled path's helpers (`_accel.Helpers`): what the pure path's generated
+        code calls, shared so that errors are the same."""
+        if self._accel_helpers is None:
+            self._accel_helpers = ffi.accel.Helpers(
+                {
+                    **HELPERS,
+                    **self._call_helpers,
+                    "_MethodType": types.MethodType,
+                    "_GuestTrap": GuestTrap,
+                    "LIFT_BUDGET_FACTOR": LIFT_BUDGET_FACTOR,
+                    "CLOCK_EVERY": CLOCK_EVERY,
+                    "_trap_from": _trap_from,
+                    "_DEFERRED": interrupts.DEFERRED,
+                    "_raise_deferred": interrupts.raise_deferred,
+                }
+            )
+        return self._accel_helpers
 
     def _compile_exports(self) -> dict[str | None, dict[str, Any]]:
         items: dict[str | None, dict[str, Any]] = {}
@@ -762,7 +820,7 @@ class FastHost(Host):
         )
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
-        if self.compiled and not nested and _compiles(fn):
+        if self.compiled and not nested and _compiles(fn, options):
             return self._compiled_export(fn, plan)
         em = self._emitter(options.encoding)
         source = export_source(fn, plan, em, self.limits, nested=nested)
@@ -773,17 +831,6 @@ class FastHost(Host):
     def _compiled_export(self, fn: Function, plan: Plan) -> Any:
         """The compiled path's caller of export `fn` (`_accel.Export`)."""
         accel, limits = ffi.accel, self.limits
-        if self._accel_helpers is None:
-            self._accel_helpers = accel.Helpers(
-                {
-                    **HELPERS,
-                    **self._call_helpers,
-                    "_MethodType": types.MethodType,
-                    "_GuestTrap": GuestTrap,
-                    "LIFT_BUDGET_FACTOR": LIFT_BUDGET_FACTOR,
-                    "CLOCK_EVERY": CLOCK_EVERY,
-                }
-            )
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
         spilled = len(flat_params) > MAX_FLAT_PARAMS
         by_pointer = len(flat_results) > MAX_FLAT_RESULTS
@@ -793,7 +840,7 @@ class FastHost(Host):
             where=fn.where,
             serial=self.serial,
             make_session=weakref.WeakMethod(self.session),  # no cycle through the extension
-            helpers=self._accel_helpers,
+            helpers=self._accel(),
             names=[p.name for p in fn.params],
             params=tuple(p.type.accel_spec() for p in fn.params),
             result=None if fn.result is None else fn.result.accel_spec(),
@@ -917,15 +964,12 @@ def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
     return {}
 
 
-def _compiles(fn: Function) -> bool:
-    """Does the compiled path take this export? (Other string encodings and the parts of
-    composed components stay on the generated Python.)"""
+def _compiles(fn: Function, options: Options) -> bool:
+    """Does the compiled path take this export or import, lifted or lowered with these
+    options? (Other string encodings and the parts of composed components stay on the
+    generated Python.)"""
     value_types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
-    return (
-        fn.options is not None
-        and fn.options.encoding == "utf8"
-        and all(t.compiles() for t in value_types)
-    )
+    return options.encoding == "utf8" and all(t.compiles() for t in value_types)
 
 
 def _intrinsic_type(kind: str) -> CoreType:

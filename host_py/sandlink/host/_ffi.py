@@ -83,6 +83,8 @@ _ACCEL_USES = (
     "wasmtime_memory_data",
     "wasmtime_memory_data_size",
     "wasmtime_context_set_fuel",
+    "wasmtime_caller_context",
+    "wasmtime_trap_new",
 )
 
 

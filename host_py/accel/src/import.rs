@@ -1,0 +1,258 @@
+//! [`Import`]: a host function a component imports (`canon lower`), called back natively.
+//!
+//! wasmtime calls [`trampoline`] with the GIL released (the raw call that entered the guest
+//! released it). It takes the GIL, and then nothing it does can fail open: every Python
+//! exception and every panic becomes a trap, the exception kept for the call to raise
+//! (`_fast._trap_from`), and when even that fails, a trap made here. Arguments are lifted
+//! with every guest pointer, length, discriminant and string checked and the lifting
+//! budget, the user's function is called, its result checked before the guest is touched
+//! and lowered (allocating through the caller, as a host function must). What
+//! `_codegen.import_source` writes in Python for the pure path.
+use std::ffi::c_void;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+
+use crate::guest::{trap, Abi, CoreState, Memory};
+use crate::helpers::Helpers;
+use crate::lift::Lifter;
+use crate::lower::{lower, store, Checker, Where};
+use crate::ty::{align_to, offsets, specs, Ty};
+use crate::wasmtime::api;
+
+/// How to call one import back, as `FastHost._define_imports` plans it.
+#[derive(FromPyObject)]
+struct Plan {
+    #[pyo3(attribute("where"))]
+    where_: Py<PyString>,
+    /// The user's function.
+    target: Py<PyAny>,
+    helpers: Py<Helpers>,
+    #[pyo3(from_py_with = specs)]
+    params: Vec<Ty>,
+    #[pyo3(from_py_with = optional_spec)]
+    result: Option<Ty>,
+    spilled: bool,
+    by_pointer: bool,
+    /// Raw slots the parameters take (1 when spilled); the result pointer comes after.
+    params_raw: usize,
+    /// Raw slots the function's core type uses (what wasmtime must pass at least).
+    n_raw: usize,
+    /// `Limits.memory`: results that allocate are checked against it.
+    cap: Option<u64>,
+}
+
+fn optional_spec(spec: &Bound<'_, PyAny>) -> PyResult<Option<Ty>> {
+    if spec.is_none() {
+        Ok(None)
+    } else {
+        Ty::from_spec(spec).map(Some)
+    }
+}
+
+#[pyclass(frozen, module = "sandlink.host._accel")]
+pub struct Import {
+    plan: Plan,
+    /// "result of <where>", for messages.
+    result_where: String,
+    /// Does lifting the arguments charge a budget (see `Ty::amplifies`)?
+    amplifies: bool,
+    /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
+    spilled: Option<(u32, u32, Vec<u32>)>,
+}
+
+#[pymethods]
+impl Import {
+    #[new]
+    fn new(py: Python<'_>, plan: Plan) -> PyResult<Self> {
+        api()?;
+        let params = &plan.params;
+        let spilled = plan.spilled.then(|| {
+            let align = params.iter().map(|p| p.align).max().unwrap_or(1);
+            let offs = offsets(params);
+            let end = params.last().map_or(0, |p| offs[offs.len() - 1] + p.size);
+            (align_to(end, align), align, offs)
+        });
+        Ok(Import {
+            result_where: format!("result of {}", plan.where_.bind(py)),
+            amplifies: params.iter().any(Ty::amplifies),
+            spilled,
+            plan,
+        })
+    }
+}
+
+/// The address of [`trampoline`], for `wasmtime_func_new_unchecked`.
+#[pyfunction]
+pub fn import_trampoline() -> usize {
+    trampoline as *const () as usize
+}
+
+/// What one import's host function in one session points at (its `env`): made by
+/// `SessionCore.bind_import`, owned by the session's state, which outlives its store's calls.
+pub struct Binding {
+    pub import: Py<Import>,
+    pub state: *const CoreState,
+    pub memory: usize,
+    pub realloc: usize,
+}
+
+/// wasmtime's `wasmtime_func_unchecked_callback_t`: returns 0, or the `wasm_trap_t*` to raise.
+///
+/// # Safety
+/// `env` is a [`Binding`] of a live session (see `SessionCore.bind_import`), `caller` the
+/// caller wasmtime passes, `raw` its `n` raw slots (16 bytes each).
+unsafe extern "C" fn trampoline(
+    env: *mut c_void,
+    caller: *mut c_void,
+    raw: *mut u64,
+    n: usize,
+) -> *mut c_void {
+    // SAFETY: wasmtime calls this on the thread that entered the guest, which released the
+    // GIL for it (`wasmtime::call`); PyGILState_Ensure takes it back for this thread.
+    let gil = unsafe { ffi::PyGILState_Ensure() };
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: this thread holds the GIL (above); `env` is a live Binding (contract).
+        let (py, binding) = unsafe { (Python::assume_attached(), &*(env as *const Binding)) };
+        binding.call(py, caller as usize, raw, n)
+    }));
+    let trap = outcome.unwrap_or_else(|_| fallback_trap());
+    // SAFETY: the state PyGILState_Ensure returned, on the same thread.
+    unsafe { ffi::PyGILState_Release(gil) };
+    trap as *mut c_void
+}
+
+/// A trap made without Python (when even keeping the exception failed).
+fn fallback_trap() -> usize {
+    const WHY: &str = "sandlink: a host function failed";
+    match api() {
+        // SAFETY: a message and its length; wasmtime copies it.
+        Ok(a) => unsafe { (a.trap_new)(WHY.as_ptr(), WHY.len()) as usize },
+        // Cannot happen (an Import exists only once bound): trap all the same.
+        Err(_) => usize::MAX,
+    }
+}
+
+impl Binding {
+    /// Runs the import: 0, or the trap to return (never fails open).
+    fn call(&self, py: Python<'_>, caller: usize, raw: *mut u64, n: usize) -> usize {
+        // SAFETY: the state owns this binding, so it is alive while the binding is.
+        let state = unsafe { &*self.state };
+        let import = self.import.get();
+        let session = state.session_if_alive(py);
+        state.in_host.fetch_add(1, Ordering::Relaxed);
+        let outcome = match &session {
+            Some(session) => self.run(py, import, session, caller, raw, n),
+            None => Err(PyValueError::new_err("the session of this call is gone")),
+        };
+        state.in_host.fetch_sub(1, Ordering::Relaxed);
+        match outcome {
+            Ok(()) => 0,
+            Err(err) => {
+                let h = import.plan.helpers.get();
+                let session = session.map_or_else(|| py.None().into_bound(py), Bound::into_any);
+                h.trap_from
+                    .call1(
+                        py,
+                        (session, err.into_value(py), import.plan.where_.bind(py)),
+                    )
+                    .and_then(|t| t.extract::<usize>(py))
+                    .ok()
+                    .filter(|&t| t != 0)
+                    .unwrap_or_else(fallback_trap)
+            }
+        }
+    }
+
+    fn run(
+        &self,
+        py: Python<'_>,
+        import: &Import,
+        session: &Bound<'_, PyAny>,
+        caller: usize,
+        raw: *mut u64,
+        n: usize,
+    ) -> PyResult<()> {
+        let plan = &import.plan;
+        let h = plan.helpers.get();
+        if !h.deferred.bind(py).is_empty() {
+            h.raise_deferred.call0(py)?; // a signal noted while no Python could run
+        }
+        if n < plan.n_raw {
+            return Err(trap(
+                py,
+                h,
+                "a host function got fewer raw slots than its type has",
+            ));
+        }
+        // SAFETY: `raw` holds `n` 16-byte slots (contract), at least `n_raw` (checked).
+        let slot = |i: usize| unsafe { raw.add(2 * i) };
+        let a = api()?;
+        // Allocations re-enter the guest through the caller, as a host function must.
+        // SAFETY: the caller wasmtime passed to this host function.
+        let context = unsafe { (a.caller_context)(caller as *mut c_void) } as usize;
+        let abi = Abi {
+            context,
+            memory: self.memory,
+            realloc: self.realloc,
+        };
+        let mut memory = Memory::new(py, session, h, abi);
+
+        let mut args = Vec::with_capacity(plan.params.len());
+        {
+            let mut lifter = Lifter::new(py, h, &mut memory, import.amplifies)?;
+            if let Some((size, align, offs)) = &import.spilled {
+                // SAFETY: slot 0 exists (n_raw >= 1).
+                let ap = unsafe { *slot(0) } & 0xFFFF_FFFF;
+                lifter.m.span(ap, u64::from(*size), *align)?;
+                for (ty, off) in plan.params.iter().zip(offs) {
+                    args.push(lifter.load(ty, ap + u64::from(*off))?);
+                }
+            } else {
+                // SAFETY: the parameters' flat slots are within `n_raw`.
+                let mut flat = (0..plan.params_raw).map(|i| unsafe { *slot(i) });
+                for ty in &plan.params {
+                    args.push(lifter.lift(ty, &mut flat)?);
+                }
+            }
+        }
+
+        let returned = plan.target.bind(py).call1(PyTuple::new(py, args)?)?;
+
+        let Some(ty) = &plan.result else {
+            return Ok(());
+        };
+        let mut checker = Checker {
+            py,
+            h,
+            session,
+            moved: None,
+            need: 0,
+        };
+        let prep = checker.check(ty, &returned, Where::Param(&import.result_where))?;
+        if let Some(cap) = plan.cap {
+            if ty.allocates() && checker.need > cap {
+                let exc = h.too_big.call1(py, (checker.need, cap))?;
+                return Err(PyErr::from_value(exc.into_bound(py)));
+            }
+        }
+        if plan.by_pointer {
+            // SAFETY: the result pointer's slot follows the parameters' (within `n_raw`).
+            let rp = unsafe { *slot(plan.params_raw) } & 0xFFFF_FFFF;
+            memory.span(rp, u64::from(ty.size), ty.align)?; // aligned and inside memory
+            store(ty, &prep, &mut memory, rp)
+        } else {
+            let mut flat = Vec::with_capacity(1);
+            lower(ty, &prep, &mut memory, &mut flat)?;
+            for (i, value) in flat.into_iter().enumerate() {
+                // SAFETY: a flat result fits the slots (`n_raw` covers the results).
+                unsafe { *slot(i) = value };
+            }
+            Ok(())
+        }
+    }
+}
