@@ -292,3 +292,51 @@ def test_a_dropped_component_is_collected(load):
         del k, buf
     gc.collect()
     assert [h() for h in hosts] == [None, None, None]
+
+
+NEAR_THE_LIMIT = textwrap.dedent(
+    """
+    import sys
+    import sandlink
+    from sandlink import Limits
+
+    imports = {"host": {"tick": lambda n: n + 1}}
+    c = sandlink.load_component(sys.argv[1], imports=imports, limits=Limits(timeout=0.03))
+    k = sandlink.load(print=lambda line: None)
+
+    def deep(n, call):
+        return call() if n == 0 else deep(n - 1, call)
+
+    buffer = k.exports.Buffer
+    calls = [c.spin, lambda: c.call_host(3), lambda: buffer(16).close(), lambda: k.hello("x")]
+    seen = set()
+    for call in calls:
+        for margin in range(1, 40):
+            try:
+                deep(sys.getrecursionlimit() - margin, call)
+                seen.add("ok")
+            except BaseException as exc:
+                seen.add(type(exc).__name__)
+    assert c.double(21) == 42 and k.add(2, 3) == 5  # and both still work
+    print(" ".join(sorted(seen)))
+    """
+)
+
+
+@pytest.mark.skipif(
+    not sandlink.host.COMPILED,
+    reason="the pure path's ctypes callbacks can still fail before their guard at the "
+    "recursion limit (a known crash of the fallback: see the README)",
+)
+def test_guest_calls_near_the_recursion_limit_raise_never_crash(faults_wasm):
+    """Entered with almost no Python stack left, the host's callbacks (the epoch deadline's,
+    imports, resource intrinsics) must not fail open: every call raises or returns."""
+    done = subprocess.run(
+        [sys.executable, "-c", NEAR_THE_LIMIT, str(faults_wasm)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = set(done.stdout.split())
+    assert "RecursionError" in seen and "ok" in seen and "TypeError" not in seen, seen

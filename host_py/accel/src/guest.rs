@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::guard::Guard;
 use crate::helpers::Helpers;
 use crate::import::{Binding, Import};
 use crate::wasmtime::{self, api};
@@ -30,6 +31,11 @@ pub struct CoreState {
     /// because each one's address is a host function's env: it must not move.
     #[allow(clippy::vec_box)]
     imports: Mutex<Vec<Box<Binding>>>,
+    /// The session's Python callbacks behind native guards (see `guard::Guard`), boxed alike.
+    #[allow(clippy::vec_box)]
+    guards: Mutex<Vec<Box<Guard>>>,
+    /// `Clock.pending`: the exception a callback caught, for the call it failed to raise.
+    pending: Mutex<Option<Py<PyAny>>>,
 }
 
 pub struct Addresses {
@@ -64,6 +70,13 @@ impl CoreState {
         (!self.dead.load(Ordering::Acquire)).then(|| unsafe {
             Bound::from_borrowed_ptr(py, self.session as *mut pyo3::ffi::PyObject)
         })
+    }
+
+    /// Keeps `exc` for the call to raise, unless an earlier one is kept (as `_trap_from`).
+    pub fn keep_pending(&self, exc: Py<PyAny>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.get_or_insert(exc);
+        }
     }
 
     pub fn addresses(&self) -> &Addresses {
@@ -118,6 +131,8 @@ impl SessionCore {
                 dead: AtomicBool::new(false),
                 retired: AtomicBool::new(false),
                 imports: Mutex::new(Vec::new()),
+                guards: Mutex::new(Vec::new()),
+                pending: Mutex::new(None),
             }),
         })
     }
@@ -173,6 +188,46 @@ impl SessionCore {
             .map_err(|_| PyValueError::new_err("a session's imports were poisoned"))?
             .push(binding);
         Ok(env)
+    }
+
+    /// The `env` of a native guard around `function`, a Python raw callback of this session
+    /// (its clock `id` is what it is called with first). Lives as long as this session's state.
+    fn guard(&self, function: Py<PyAny>, id: u64) -> PyResult<usize> {
+        let guard = Box::new(Guard {
+            function,
+            id,
+            state: Arc::as_ptr(&self.state),
+        });
+        let env = &*guard as *const Guard as usize;
+        self.state
+            .guards
+            .lock()
+            .map_err(|_| PyValueError::new_err("a session's guards were poisoned"))?
+            .push(guard);
+        Ok(env)
+    }
+
+    /// Retired (see `retire`): a trap discarded it, even where Python could not say so.
+    #[getter]
+    fn retired(&self) -> bool {
+        self.state.retired.load(Ordering::Acquire)
+    }
+
+    #[getter]
+    fn pending(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let pending = self.state.pending.lock().ok()?;
+        pending.as_ref().map(|p| p.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_pending(&self, exc: Option<Py<PyAny>>) -> PyResult<()> {
+        *self
+            .state
+            .pending
+            .lock()
+            .map_err(|_| PyValueError::new_err("a session's pending exception was poisoned"))? =
+            exc;
+        Ok(())
     }
 
     /// Never use this session again (a trap discarded it).
@@ -380,10 +435,21 @@ impl<'a, 'py> Memory<'a, 'py> {
     }
 }
 
-/// The exception `session.fail_with(error, trap, why)` raises.
+/// The exception `session.fail_with(error, trap, why)` raises. When that method cannot even
+/// run (a RecursionError at its entry, near the recursion limit), the session is retired
+/// here all the same: a store that trapped is never called again.
 pub fn fail(session: &Bound<'_, PyAny>, error: usize, trap: usize, why: &str) -> PyErr {
-    match session.call_method1(pyo3::intern!(session.py(), "fail_with"), (error, trap, why)) {
-        Err(e) => e,
+    let py = session.py();
+    match session.call_method1(pyo3::intern!(py, "fail_with"), (error, trap, why)) {
+        Err(e) => {
+            // A slot read and a native method: no Python frame, so no recursion check.
+            if let Ok(core) = session.getattr(pyo3::intern!(py, "core")) {
+                if let Ok(core) = core.cast_into::<SessionCore>() {
+                    core.get().retire();
+                }
+            }
+            e
+        }
         Ok(_) => PyValueError::new_err("Session.fail_with returned"),
     }
 }

@@ -17,6 +17,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use crate::guard::failed_trap;
 use crate::guest::{trap, Abi, CoreState, Memory};
 use crate::helpers::Helpers;
 use crate::lift::Lifter;
@@ -120,21 +121,10 @@ unsafe extern "C" fn trampoline(
         let (py, binding) = unsafe { (Python::assume_attached(), &*(env as *const Binding)) };
         binding.call(py, caller as usize, raw, n)
     }));
-    let trap = outcome.unwrap_or_else(|_| fallback_trap());
+    let trap = outcome.unwrap_or_else(|_| failed_trap());
     // SAFETY: the state PyGILState_Ensure returned, on the same thread.
     unsafe { ffi::PyGILState_Release(gil) };
     trap as *mut c_void
-}
-
-/// A trap made without Python (when even keeping the exception failed).
-fn fallback_trap() -> usize {
-    const WHY: &str = "sandlink: a host function failed";
-    match api() {
-        // SAFETY: a message and its length; wasmtime copies it.
-        Ok(a) => unsafe { (a.trap_new)(WHY.as_ptr(), WHY.len()) as usize },
-        // Cannot happen (an Import exists only once bound): trap all the same.
-        Err(_) => usize::MAX,
-    }
 }
 
 impl Binding {
@@ -163,7 +153,7 @@ impl Binding {
                     .and_then(|t| t.extract::<usize>(py))
                     .ok()
                     .filter(|&t| t != 0)
-                    .unwrap_or_else(fallback_trap)
+                    .unwrap_or_else(failed_trap)
             }
         }
     }

@@ -27,6 +27,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 mod export;
+mod guard;
 mod guest;
 mod helpers;
 mod import;
@@ -187,5 +188,6 @@ fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<export::Export>()?;
     m.add_class::<import::Import>()?;
     m.add_function(wrap_pyfunction!(import::import_trampoline, m)?)?;
+    m.add_function(wrap_pyfunction!(guard::guarded_trampolines, m)?)?;
     Ok(())
 }

@@ -29,6 +29,8 @@ type ContextSetFuel = unsafe extern "C" fn(*mut c_void, u64) -> *mut c_void;
 type CallerContext = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
 /// `wasmtime_trap_new(message, length) -> trap`.
 type TrapNew = unsafe extern "C" fn(*const u8, usize) -> *mut c_void;
+/// `wasmtime_error_new(nul-terminated message) -> error`.
+type ErrorNew = unsafe extern "C" fn(*const std::ffi::c_char) -> *mut c_void;
 
 pub struct Api {
     pub func_call_unchecked: FuncCallUnchecked,
@@ -38,6 +40,7 @@ pub struct Api {
     pub context_set_fuel: ContextSetFuel,
     pub caller_context: CallerContext,
     pub trap_new: TrapNew,
+    pub error_new: ErrorNew,
 }
 
 static API: OnceLock<Api> = OnceLock::new();
@@ -47,7 +50,7 @@ pub fn api() -> PyResult<&'static Api> {
         .ok_or_else(|| PyRuntimeError::new_err("sandlink.host._accel is not bound to wasmtime"))
 }
 
-const NAMES: [&str; 7] = [
+const NAMES: [&str; 8] = [
     "wasmtime_func_call_unchecked",
     "wasmtime_engine_increment_epoch",
     "wasmtime_memory_data",
@@ -55,6 +58,7 @@ const NAMES: [&str; 7] = [
     "wasmtime_context_set_fuel",
     "wasmtime_caller_context",
     "wasmtime_trap_new",
+    "wasmtime_error_new",
 ];
 
 /// Binds the extension to wasmtime's C API: `{name: address}` of each function it uses, in
@@ -81,6 +85,7 @@ pub fn bind(addresses: HashMap<String, usize>) -> PyResult<()> {
             context_set_fuel: std::mem::transmute::<usize, ContextSetFuel>(found[4]),
             caller_context: std::mem::transmute::<usize, CallerContext>(found[5]),
             trap_new: std::mem::transmute::<usize, TrapNew>(found[6]),
+            error_new: std::mem::transmute::<usize, ErrorNew>(found[7]),
         }
     };
     let bound = API.get_or_init(|| given);

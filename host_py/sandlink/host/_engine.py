@@ -157,9 +157,12 @@ class Clock:
     def watch(self, store: wasmtime.Store, engine: EngineHandle) -> None:
         """Call the deadline callback at every tick while `store` runs wasm."""
         CLOCKS[self.id] = self
-        ffi.on_epoch_deadline(store, _DEADLINE, self.id)
+        self.on_deadline(store)
         store.set_epoch_deadline(1)
         engine.start_ticker()
+
+    def on_deadline(self, store: wasmtime.Store) -> None:
+        ffi.on_epoch_deadline(store, _DEADLINE, self.id)
 
     def forget(self) -> None:
         CLOCKS.pop(self.id, None)
@@ -180,7 +183,9 @@ class Clock:
 
 
 @interrupts.callback_entry
-def _on_deadline(context: int, env: int, delta: Any, kind: Any, _c: Clock | None = None) -> int:
+def deadline_error(env: int, _c: Clock | None = None) -> int:
+    """At an epoch tick of the store of clock `env`: 0 to go on (one more tick), or the
+    wasmtime error that stops the call (past its timeout, or Ctrl-C)."""
     try:
         _c = CLOCKS[env]
         if interrupts.DEFERRED:
@@ -193,8 +198,6 @@ def _on_deadline(context: int, env: int, delta: Any, kind: Any, _c: Clock | None
             elif now - _c.watched_since >= timeout:
                 _c.timed_out = True
                 return ffi.error_new(b"sandlink: call timed out")
-        delta[0] = 1
-        kind[0] = ffi.DEADLINE_CONTINUE
         return 0
     except BaseException as exc:
         try:
@@ -203,6 +206,16 @@ def _on_deadline(context: int, env: int, delta: Any, kind: Any, _c: Clock | None
             return ffi.error_new(b"sandlink: interrupted")
         except BaseException:
             return ffi.error_new(b"sandlink: interrupted")
+
+
+@interrupts.callback_entry
+def _on_deadline(context: int, env: int, delta: Any, kind: Any) -> int:
+    try:
+        delta[0] = 1
+        kind[0] = ffi.DEADLINE_CONTINUE
+        return deadline_error(env)
+    except BaseException:
+        return ffi.error_new(b"sandlink: interrupted")
 
 
 _DEADLINE = ffi.DeadlineCallback(_on_deadline)

@@ -47,7 +47,7 @@ from ._codegen import (
     export_source,
     import_source,
 )
-from ._engine import CLOCKS, Clock
+from ._engine import CLOCKS, Clock, deadline_error
 from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError
 from ._exports import Component, Host, expose
 from ._limits import Limits
@@ -69,9 +69,13 @@ from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, ResourceType
 
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
 # The compiled imports' host function (`_accel.Import`: its env says which one).
-_COMPILED_IMPORT = (
-    None if ffi.accel is None else ffi.UncheckedCallback(ffi.accel.import_trampoline())
-)
+# The compiled path's native host functions: compiled imports, and the guards of Python
+# callbacks (the epoch deadline's, the resource intrinsics') that no exception escapes.
+if ffi.accel is not None:
+    _COMPILED_IMPORT = ffi.UncheckedCallback(ffi.accel.import_trampoline())
+    _deadline_address, _callback_address = ffi.accel.guarded_trampolines()
+    _GUARDED_DEADLINE = ffi.DeadlineCallback(_deadline_address)
+    _GUARDED_CALLBACK = ffi.UncheckedCallback(_callback_address)
 _RAW_SLOT = ctypes.c_uint64 * 2
 _LIFT_ERRORS = (OutOfView, struct.error, UnicodeDecodeError, IndexError)
 _CORE_VALTYPES = {
@@ -356,20 +360,17 @@ class Session(Clock):
                 if index is not None:
                     abi = self.abi_at(index)
             callback, ty = host.callbacks[ref]
-            env = self.id  # which session a Python host function runs for
-            if _COMPILED_IMPORT is not None and isinstance(callback, ffi.accel.Import):
-                # A compiled import: its env says which import, session and ABI context.
-                env = self.core.bind_import(  # type: ignore[attr-defined]
-                    callback,
-                    (abi and abi.memory) or 0,
-                    abi.realloc.value if abi and abi.realloc else 0,
-                )
-                callback = _COMPILED_IMPORT
+            callback, env = self._host_function(ref, callback, abi)
             func = hosted[ref] = ffi.func_new(self.store, ty, callback, env)
             raw = host.raw_index.get(ref)
             if raw is not None:
                 self._raw(raw, func)
         return func
+
+    def _host_function(self, ref: CoreRef, callback: Any, abi: Abi | None) -> tuple[Any, int]:
+        """The raw host function for `ref` in this session's store, and its env (for a
+        Python one, this session's clock id: it finds the session by it)."""
+        return callback, self.id
 
     def _raw(self, index: int, func: wasmtime.Func) -> None:
         self._keep.append(func)
@@ -528,6 +529,41 @@ class CompiledSession(Session):
         self.core.calls = n
 
     @property  # type: ignore[override]
+    def retired(self) -> bool:  # also when the extension retired it (see _accel's guest.fail)
+        return self.core.retired
+
+    @retired.setter
+    def retired(self, value: bool) -> None:
+        if value:
+            self.core.retire()
+
+    @property  # type: ignore[override]
+    def pending(self) -> BaseException | None:
+        return self.core.pending
+
+    @pending.setter
+    def pending(self, exc: BaseException | None) -> None:
+        self.core.pending = exc
+
+    def on_deadline(self, store: wasmtime.Store) -> None:
+        # Behind a native guard: nothing escapes it as a garbage pointer (see _accel's guard).
+        ffi.on_epoch_deadline(store, _GUARDED_DEADLINE, self.core.guard(deadline_error, self.id))
+
+    def _host_function(self, ref: CoreRef, callback: Any, abi: Abi | None) -> tuple[Any, int]:
+        if isinstance(callback, ffi.accel.Import):
+            # A compiled import: its env says which import, session and ABI context.
+            env = self.core.bind_import(
+                callback,
+                (abi and abi.memory) or 0,
+                abi.realloc.value if abi and abi.realloc else 0,
+            )
+            return _COMPILED_IMPORT, env
+        python = self.host.intrinsics.get(ref)
+        if python is not None:  # a resource intrinsic: behind a native guard too
+            return _GUARDED_CALLBACK, self.core.guard(python, self.id)
+        return callback, self.id
+
+    @property  # type: ignore[override]
     def in_host(self) -> int:
         return self.core.in_host
 
@@ -628,6 +664,8 @@ class FastHost(Host):
         self.abi_keys: list[tuple[CoreRef | None, CoreRef | None]] = []
         self.slot_count = 1
         self.callbacks: dict[CoreRef, tuple[Any, wasmtime.FuncType]] = {}
+        # The resource intrinsics' Python functions (what compiled sessions guard natively).
+        self.intrinsics: dict[CoreRef, Callable[..., int]] = {}
         self.lowered_abi: list[int | None] = []
         given = resolve_imports(structure.imports, imports or {})
         missing = sorted(
@@ -648,7 +686,8 @@ class FastHost(Host):
             resource.cls._dtor = dtor  # type: ignore[union-attr]
             for kind in ("new", "rep", "drop"):
                 ref = CoreRef("intrinsic", resource.index, kind)
-                callback = ffi.UncheckedCallback(_intrinsic(kind, resource.index, dtor))
+                python = self.intrinsics[ref] = _intrinsic(kind, resource.index, dtor)
+                callback = ffi.UncheckedCallback(python)
                 self.callbacks[ref] = (callback, _func_type(_intrinsic_type(kind)))
         items = self._compile_exports()
         # Raw slots each raw function's calls use; the session's buffer holds the most.
@@ -893,7 +932,7 @@ class FastHost(Host):
     def session(self) -> Session:
         """This thread's session (made on first use)."""
         session = getattr(self.local, "s", None)
-        if session is None:
+        if session is None or session.retired:
             session = CompiledSession(self) if self.compiled else Session(self)
             self.local.s = session
         return session

@@ -85,6 +85,7 @@ _ACCEL_USES = (
     "wasmtime_context_set_fuel",
     "wasmtime_caller_context",
     "wasmtime_trap_new",
+    "wasmtime_error_new",
 )
 
 
