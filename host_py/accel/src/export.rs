@@ -19,7 +19,7 @@ use crate::guest::{self, CoreState, Memory};
 use crate::helpers::Helpers;
 use crate::lift::Lifter;
 use crate::lower::{lower, store, Checker, Prep, Where};
-use crate::ty::{align_to, offsets, specs, Ty};
+use crate::ty::{Signature, Ty};
 use crate::wasmtime::{self, api};
 
 /// A call's arguments, in parameter order.
@@ -38,14 +38,7 @@ struct Plan {
     make_session: Py<PyAny>,
     helpers: Py<Helpers>,
     names: Vec<Py<PyString>>,
-    /// The parameters' types, and the result's (from `ValType.accel_spec`: only the parsed
-    /// types are kept, which hold resource classes weakly).
-    #[pyo3(from_py_with = specs)]
-    params: Vec<Ty>,
-    #[pyo3(from_py_with = optional_spec)]
-    result: Option<Ty>,
-    spilled: bool,
-    by_pointer: bool,
+    signature: Signature,
     /// Indices of the session's raw functions and ABI contexts.
     func: usize,
     abi: Option<usize>,
@@ -57,14 +50,6 @@ struct Plan {
     cap: Option<u64>,
     fuel: Option<u64>,
     timed: bool,
-}
-
-fn optional_spec(spec: &Bound<'_, PyAny>) -> PyResult<Option<Ty>> {
-    if spec.is_none() {
-        Ok(None)
-    } else {
-        Ty::from_spec(spec).map(Some)
-    }
 }
 
 #[pyclass(frozen, dict, module = "sandlink.host._accel")]
@@ -86,16 +71,11 @@ impl Export {
     #[new]
     fn new(py: Python<'_>, plan: Plan) -> PyResult<Self> {
         api()?;
-        let params = &plan.params;
+        let params = &plan.signature.params;
         if params.len() != plan.names.len() {
             return Err(PyValueError::new_err("one name per parameter"));
         }
-        let spilled = plan.spilled.then(|| {
-            let align = params.iter().map(|p| p.align).max().unwrap_or(1);
-            let offs = offsets(params);
-            let end = params.last().map_or(0, |p| offs[offs.len() - 1] + p.size);
-            (align_to(end, align), align, offs)
-        });
+        let spilled = plan.signature.spilled_layout();
         let texts = plan
             .names
             .iter()
@@ -105,7 +85,7 @@ impl Export {
         Ok(Export {
             def,
             allocates: spilled.is_some() || params.iter().any(Ty::allocates),
-            amplifies: plan.result.as_ref().is_some_and(Ty::amplifies),
+            amplifies: plan.signature.result.as_ref().is_some_and(Ty::amplifies),
             plan,
             texts,
             spilled,
@@ -405,7 +385,14 @@ impl Export {
             need: 0,
         };
         let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
-        for ((ty, name), value) in self.plan.params.iter().zip(&self.texts).zip(values) {
+        for ((ty, name), value) in self
+            .plan
+            .signature
+            .params
+            .iter()
+            .zip(&self.texts)
+            .zip(values)
+        {
             preps.push(checker.check(ty, value, Where::Param(name))?);
         }
         if let Some(cap) = self.plan.cap {
@@ -438,7 +425,7 @@ impl Export {
 
         self.raw_call(py, state, session, self.plan.func, self.plan.call_len)?;
 
-        let value = match &self.plan.result {
+        let value = match &self.plan.signature.result {
             None => py.None().into_bound(py),
             Some(ty) => match self.lift_result(py, h, ty, &mut memory, state) {
                 Ok(v) => v,
@@ -463,12 +450,12 @@ impl Export {
         let mut flat = Vec::with_capacity(self.plan.call_len);
         if let Some((size, align, offs)) = &self.spilled {
             let base = memory.alloc(u64::from(*size), *align)?;
-            for ((ty, p), off) in self.plan.params.iter().zip(preps).zip(offs) {
+            for ((ty, p), off) in self.plan.signature.params.iter().zip(preps).zip(offs) {
                 store(ty, p, memory, u64::from(base) + u64::from(*off))?;
             }
             flat.push(u64::from(base));
         } else {
-            for (ty, p) in self.plan.params.iter().zip(preps) {
+            for (ty, p) in self.plan.signature.params.iter().zip(preps) {
                 lower(ty, p, memory, &mut flat)?;
             }
         }
@@ -517,7 +504,7 @@ impl Export {
         // SAFETY: slot 0 of the session's buffer holds the (first) result.
         let first = unsafe { *state.addresses().slot(0) };
         let mut lifter = Lifter::new(py, h, memory, self.amplifies)?;
-        if self.plan.by_pointer {
+        if self.plan.signature.by_pointer {
             let rp = first & 0xFFFF_FFFF;
             lifter.m.span(rp, u64::from(ty.size), ty.align)?;
             lifter.load(ty, rp)

@@ -175,36 +175,27 @@ impl SessionCore {
     /// memory `memory` (`wasmtime_memory_t*`) and realloc `realloc` (`wasmtime_func_t*`), 0
     /// when absent. Lives as long as this session's state.
     fn bind_import(&self, import: Py<Import>, memory: usize, realloc: usize) -> PyResult<usize> {
-        let binding = Box::new(Binding {
+        let binding = Binding {
             import,
             state: Arc::as_ptr(&self.state),
             memory,
             realloc,
-        });
-        let env = &*binding as *const Binding as usize;
-        self.state
-            .imports
-            .lock()
-            .map_err(|_| PyValueError::new_err("a session's imports were poisoned"))?
-            .push(binding);
-        Ok(env)
+        };
+        keep(&self.state.imports, binding)
     }
 
     /// The `env` of a native guard around `function`, a Python raw callback of this session
     /// (its clock `id` is what it is called with first). Lives as long as this session's state.
     fn guard(&self, function: Py<PyAny>, id: u64) -> PyResult<usize> {
-        let guard = Box::new(Guard {
-            function,
-            id,
-            state: Arc::as_ptr(&self.state),
-        });
-        let env = &*guard as *const Guard as usize;
-        self.state
-            .guards
-            .lock()
-            .map_err(|_| PyValueError::new_err("a session's guards were poisoned"))?
-            .push(guard);
-        Ok(env)
+        let state = Arc::as_ptr(&self.state);
+        keep(
+            &self.state.guards,
+            Guard {
+                function,
+                id,
+                state,
+            },
+        )
     }
 
     /// Retired (see `retire`): a trap discarded it, even where Python could not say so.
@@ -254,6 +245,16 @@ impl SessionCore {
     fn set_in_host(&self, n: u64) {
         self.state.in_host.store(n, Ordering::Relaxed);
     }
+}
+
+/// Keeps `item` in `kept` (boxed: it must not move) and returns its address.
+fn keep<T>(kept: &Mutex<Vec<Box<T>>>, item: T) -> PyResult<usize> {
+    let item = Box::new(item);
+    let address = &*item as *const T as usize;
+    kept.lock()
+        .map_err(|_| PyValueError::new_err("a session's host functions were poisoned"))?
+        .push(item);
+    Ok(address)
 }
 
 impl Drop for SessionCore {

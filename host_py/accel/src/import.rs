@@ -22,7 +22,7 @@ use crate::guest::{trap, Abi, CoreState, Memory};
 use crate::helpers::Helpers;
 use crate::lift::Lifter;
 use crate::lower::{lower, store, Checker, Where};
-use crate::ty::{align_to, offsets, specs, Ty};
+use crate::ty::{Signature, Ty};
 use crate::wasmtime::api;
 
 /// How to call one import back, as `FastHost._define_imports` plans it.
@@ -33,26 +33,13 @@ struct Plan {
     /// The user's function.
     target: Py<PyAny>,
     helpers: Py<Helpers>,
-    #[pyo3(from_py_with = specs)]
-    params: Vec<Ty>,
-    #[pyo3(from_py_with = optional_spec)]
-    result: Option<Ty>,
-    spilled: bool,
-    by_pointer: bool,
+    signature: Signature,
     /// Raw slots the parameters take (1 when spilled); the result pointer comes after.
     params_raw: usize,
     /// Raw slots the function's core type uses (what wasmtime must pass at least).
     n_raw: usize,
     /// `Limits.memory`: results that allocate are checked against it.
     cap: Option<u64>,
-}
-
-fn optional_spec(spec: &Bound<'_, PyAny>) -> PyResult<Option<Ty>> {
-    if spec.is_none() {
-        Ok(None)
-    } else {
-        Ty::from_spec(spec).map(Some)
-    }
 }
 
 #[pyclass(frozen, module = "sandlink.host._accel")]
@@ -71,13 +58,8 @@ impl Import {
     #[new]
     fn new(py: Python<'_>, plan: Plan) -> PyResult<Self> {
         api()?;
-        let params = &plan.params;
-        let spilled = plan.spilled.then(|| {
-            let align = params.iter().map(|p| p.align).max().unwrap_or(1);
-            let offs = offsets(params);
-            let end = params.last().map_or(0, |p| offs[offs.len() - 1] + p.size);
-            (align_to(end, align), align, offs)
-        });
+        let params = &plan.signature.params;
+        let spilled = plan.signature.spilled_layout();
         Ok(Import {
             result_where: format!("result of {}", plan.where_.bind(py)),
             amplifies: params.iter().any(Ty::amplifies),
@@ -192,20 +174,20 @@ impl Binding {
         };
         let mut memory = Memory::new(py, session, h, abi);
 
-        let mut args = Vec::with_capacity(plan.params.len());
+        let mut args = Vec::with_capacity(plan.signature.params.len());
         {
             let mut lifter = Lifter::new(py, h, &mut memory, import.amplifies)?;
             if let Some((size, align, offs)) = &import.spilled {
                 // SAFETY: slot 0 exists (n_raw >= 1).
                 let ap = unsafe { *slot(0) } & 0xFFFF_FFFF;
                 lifter.m.span(ap, u64::from(*size), *align)?;
-                for (ty, off) in plan.params.iter().zip(offs) {
+                for (ty, off) in plan.signature.params.iter().zip(offs) {
                     args.push(lifter.load(ty, ap + u64::from(*off))?);
                 }
             } else {
                 // SAFETY: the parameters' flat slots are within `n_raw`.
                 let mut flat = (0..plan.params_raw).map(|i| unsafe { *slot(i) });
-                for ty in &plan.params {
+                for ty in &plan.signature.params {
                     args.push(lifter.lift(ty, &mut flat)?);
                 }
             }
@@ -213,7 +195,7 @@ impl Binding {
 
         let returned = plan.target.bind(py).call1(PyTuple::new(py, args)?)?;
 
-        let Some(ty) = &plan.result else {
+        let Some(ty) = &plan.signature.result else {
             return Ok(());
         };
         let mut checker = Checker {
@@ -230,7 +212,7 @@ impl Binding {
                 return Err(PyErr::from_value(exc.into_bound(py)));
             }
         }
-        if plan.by_pointer {
+        if plan.signature.by_pointer {
             // SAFETY: the result pointer's slot follows the parameters' (within `n_raw`).
             let rp = unsafe { *slot(plan.params_raw) } & 0xFFFF_FFFF;
             memory.span(rp, u64::from(ty.size), ty.align)?; // aligned and inside memory

@@ -285,3 +285,40 @@ pub fn offsets(fields: &[Ty]) -> Vec<u32> {
 fn bad_spec(kind: &str) -> PyErr {
     PyValueError::new_err(format!("bad compiled-path type spec ({kind})"))
 }
+
+/// A spec that may be None (a function without a result).
+fn optional_spec(spec: &Bound<'_, PyAny>) -> PyResult<Option<Ty>> {
+    if spec.is_none() {
+        Ok(None)
+    } else {
+        Ty::from_spec(spec).map(Some)
+    }
+}
+
+/// (size, alignment, field offsets) of parameters laid out as one tuple (when they spill).
+fn tuple_layout(params: &[Ty]) -> (u32, u32, Vec<u32>) {
+    let align = params.iter().map(|p| p.align).max().unwrap_or(1);
+    let offs = offsets(params);
+    let end = params.last().map_or(0, |p| offs[offs.len() - 1] + p.size);
+    (align_to(end, align), align, offs)
+}
+
+/// A function's types as a call crosses them: parameters and result (from
+/// `ValType.accel_spec`: only the parsed types are kept, which hold resource classes
+/// weakly), and whether each goes through memory (`FuncType.spills`).
+#[derive(FromPyObject)]
+pub struct Signature {
+    #[pyo3(from_py_with = specs)]
+    pub params: Vec<Ty>,
+    #[pyo3(from_py_with = optional_spec)]
+    pub result: Option<Ty>,
+    pub spilled: bool,
+    pub by_pointer: bool,
+}
+
+impl Signature {
+    /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
+    pub fn spilled_layout(&self) -> Option<(u32, u32, Vec<u32>)> {
+        self.spilled.then(|| tuple_layout(&self.params))
+    }
+}

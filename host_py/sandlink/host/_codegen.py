@@ -21,7 +21,7 @@ from typing import Any
 from ._limits import Limits
 from ._runtime import HELPERS
 from ._structure import Function
-from ._types import MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Int, Own, Tuple, ValType
+from ._types import MAX_BYTE_LENGTH, Int, Own, Tuple, ValType
 
 LIFT_BUDGET_FACTOR = 4  # one lift may build up to this many times the guest's memory
 SPAN_COST = 16  # what a list or string inside a list costs the budget besides its bytes
@@ -199,8 +199,7 @@ def export_source(
     params = fn.params
     flat_params = fn.type.flat_params()
     flat_results = fn.type.flat_results()
-    spilled = len(flat_params) > MAX_FLAT_PARAMS
-    by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+    spilled, by_pointer = fn.type.spills()
     allocates = spilled or any(p.type.allocates() for p in params)
     result = fn.result
     if by_pointer:
@@ -302,8 +301,7 @@ def import_source(
     params = fn.params
     flat_params = fn.type.flat_params()
     flat_results = fn.type.flat_results()
-    spilled = len(flat_params) > MAX_FLAT_PARAMS
-    by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+    spilled, by_pointer = fn.type.spills()
     params_raw = 1 if spilled else len(flat_params)
     n_raw = max(params_raw + by_pointer, 0 if by_pointer else len(flat_results), 1)
     result = fn.result

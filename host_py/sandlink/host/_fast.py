@@ -65,7 +65,7 @@ from ._structure import (
     class_name,
     resolve_imports,
 )
-from ._types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, ResourceType
+from ._types import ResourceType
 
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
 # The compiled imports' host function (`_accel.Import`: its env says which one).
@@ -797,17 +797,13 @@ class FastHost(Host):
     def _compiled_import(self, fn: Function, target: Callable[..., Any]) -> Any:
         """The compiled path's host function for import `fn` (`_accel.Import`)."""
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
-        spilled = len(flat_params) > MAX_FLAT_PARAMS
-        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        spilled, by_pointer = fn.type.spills()
         params_raw = 1 if spilled else len(flat_params)
         plan = types.SimpleNamespace(
             where=fn.where,
             target=target,
             helpers=self._accel(),
-            params=tuple(p.type.accel_spec() for p in fn.params),
-            result=None if fn.result is None else fn.result.accel_spec(),
-            spilled=spilled,
-            by_pointer=by_pointer,
+            signature=_accel_signature(fn),
             params_raw=params_raw,
             n_raw=max(params_raw + by_pointer, 0 if by_pointer else len(flat_results)),
             cap=self.limits.memory,
@@ -871,8 +867,7 @@ class FastHost(Host):
         """The compiled path's caller of export `fn` (`_accel.Export`)."""
         accel, limits = ffi.accel, self.limits
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
-        spilled = len(flat_params) > MAX_FLAT_PARAMS
-        by_pointer = len(flat_results) > MAX_FLAT_RESULTS
+        spilled, by_pointer = fn.type.spills()
         post_len = 1 if by_pointer else len(flat_results)
         plan = types.SimpleNamespace(
             name=fn.name,
@@ -881,10 +876,7 @@ class FastHost(Host):
             make_session=weakref.WeakMethod(self.session),  # no cycle through the extension
             helpers=self._accel(),
             names=[p.name for p in fn.params],
-            params=tuple(p.type.accel_spec() for p in fn.params),
-            result=None if fn.result is None else fn.result.accel_spec(),
-            spilled=spilled,
-            by_pointer=by_pointer,
+            signature=_accel_signature(fn),
             func=plan.core,
             abi=plan.abi,
             post_return=plan.post_return,
@@ -1001,6 +993,17 @@ def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
         except (ValueError, EOFError, TypeError):
             pass
     return {}
+
+
+def _accel_signature(fn: Function) -> types.SimpleNamespace:
+    """`fn`'s types as the compiled path reads them (`_accel`'s `Signature`)."""
+    spilled, by_pointer = fn.type.spills()
+    return types.SimpleNamespace(
+        params=tuple(p.type.accel_spec() for p in fn.params),
+        result=None if fn.result is None else fn.result.accel_spec(),
+        spilled=spilled,
+        by_pointer=by_pointer,
+    )
 
 
 def _compiles(fn: Function, options: Options) -> bool:

@@ -109,6 +109,13 @@ class FuncType:
     def flat_results(self) -> list[str]:
         return [] if self.result is None else list(self.result.flat)
 
+    def spills(self) -> tuple[bool, bool]:
+        """Do the parameters go through memory (too many flat values), and does the result?"""
+        return (
+            len(self.flat_params()) > MAX_FLAT_PARAMS,
+            len(self.flat_results()) > MAX_FLAT_RESULTS,
+        )
+
     def types(self) -> list[ValType]:
         return [p.type for p in self.params] + ([] if self.result is None else [self.result])
 
