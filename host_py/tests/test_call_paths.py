@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import sandlink
 import sandlink.host
-from conftest import Recorder, host, same, strategy
+from conftest import Recorder, host, same, strategy, wat_builder
 from sandlink import Limits
 
 PURE = os.environ.get("SANDLINK_PURE") == "1"
@@ -174,6 +175,42 @@ def test_an_import_returning_a_bad_value_fails_alike_on_both_paths(alltypes_wasm
             api.call_host("m", 1, 1.0, [1], host(api).record_classes["point"](1, 2))
         messages.add(str(caught.value))
     assert len(messages) == 1, messages
+
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+@pytest.fixture(scope="module")
+def encodings(tmp_path_factory):
+    """The utf16 and latin1+utf16 fixtures, loaded on both paths."""
+    build = wat_builder(HOSTILE, tmp_path_factory.mktemp("encodings"))
+    loaded = {}
+    for name in ("utf16_strings", "latin1_utf16_strings"):
+        path = build(name)
+        loaded[name] = [sandlink.load_component(path, compiled=c) for c in PATHS]
+    return loaded
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(text=st.text())
+def test_utf16_and_latin1_strings_agree_on_both_paths(encodings, text):
+    """Other string encodings run compiled too: the same text back, the same errors (a lone
+    surrogate cannot be encoded in any of them)."""
+    for name, (fast, pure) in encodings.items():
+        assert type(fast.echo.__self__).__name__ == "Export", name
+        got, expected = outcome(fast.echo, [text]), outcome(pure.echo, [text])
+        assert got == expected, (name, got, expected)
+        if got[0] == "value":
+            assert got[1] == text
+
+
+@needs_compiled
+def test_unencodable_strings_fail_alike_on_both_paths(encodings):
+    for name, (fast, pure) in encodings.items():
+        for bad in ("\ud800", "x\udfffy", 7, b"bytes"):
+            got, expected = outcome(fast.echo, [bad]), outcome(pure.echo, [bad])
+            assert got == expected and got[0] in ("ValueError", "TypeError"), (name, got)
 
 
 def with_import(recorder, **replaced):

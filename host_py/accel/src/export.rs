@@ -383,6 +383,7 @@ impl Export {
             session,
             moved: None,
             need: 0,
+            encoding: self.plan.signature.encoding,
         };
         let mut preps: Vec<Prep<'py>> = Vec::with_capacity(values.len());
         for ((ty, name), value) in self
@@ -503,7 +504,7 @@ impl Export {
     ) -> PyResult<Bound<'py, PyAny>> {
         // SAFETY: slot 0 of the session's buffer holds the (first) result.
         let first = unsafe { *state.addresses().slot(0) };
-        let mut lifter = Lifter::new(py, h, memory, self.amplifies)?;
+        let mut lifter = Lifter::new(py, h, memory, self.amplifies, self.plan.signature.encoding)?;
         if self.plan.signature.by_pointer {
             let rp = first & 0xFFFF_FFFF;
             lifter.m.span(rp, u64::from(ty.size), ty.align)?;

@@ -176,7 +176,13 @@ impl Binding {
 
         let mut args = Vec::with_capacity(plan.signature.params.len());
         {
-            let mut lifter = Lifter::new(py, h, &mut memory, import.amplifies)?;
+            let mut lifter = Lifter::new(
+                py,
+                h,
+                &mut memory,
+                import.amplifies,
+                plan.signature.encoding,
+            )?;
             if let Some((size, align, offs)) = &import.spilled {
                 // SAFETY: slot 0 exists (n_raw >= 1).
                 let ap = unsafe { *slot(0) } & 0xFFFF_FFFF;
@@ -204,6 +210,7 @@ impl Binding {
             session,
             moved: None,
             need: 0,
+            encoding: plan.signature.encoding,
         };
         let prep = checker.check(ty, &returned, Where::Param(&import.result_where))?;
         if let Some(cap) = plan.cap {

@@ -9,7 +9,7 @@ use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::guest::{trap, Memory};
 use crate::helpers::Helpers;
-use crate::ty::{Flavor, Kind, ResourceClass, Ty};
+use crate::ty::{Encoding, Flavor, Kind, ResourceClass, Ty, UTF16_TAG};
 
 /// What one span inside a list costs the budget besides its bytes (`_codegen.SPAN_COST`).
 const SPAN_COST: i64 = 16;
@@ -22,6 +22,8 @@ pub struct Lifter<'a, 'm, 'py> {
     /// result can amplify.
     pub budget: Option<(i64, i64)>,
     in_lists: u32,
+    /// The function's string encoding.
+    encoding: Encoding,
 }
 
 impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
@@ -31,6 +33,7 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
         h: &'a Helpers,
         m: &'a mut Memory<'m, 'py>,
         amplifies: bool,
+        encoding: Encoding,
     ) -> PyResult<Self> {
         let budget = if amplifies {
             m.sync()?; // the budget is a multiple of the memory's size now
@@ -45,6 +48,7 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
             m,
             budget,
             in_lists: 0,
+            encoding,
         })
     }
 
@@ -262,24 +266,60 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
         }
     }
 
+    /// The string at `ptr`, `n` its length as the function's encoding counts it.
     fn text(&mut self, ptr: u64, n: u64) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.py;
-        let bytes = self.span(ptr, n, 1)?;
-        // SAFETY: `bytes` is a checked range of guest memory; the decoder copies it.
-        let text = unsafe {
-            ffi::PyUnicode_DecodeUTF8(
-                bytes.as_ptr().cast(),
-                bytes.len() as ffi::Py_ssize_t,
-                c"strict".as_ptr(),
-            )
+        let (utf16, units) = match self.encoding {
+            Encoding::Utf8 => {
+                let bytes = self.span(ptr, n, 1)?;
+                // SAFETY: a checked range of guest memory; the decoder copies it.
+                let text = unsafe {
+                    ffi::PyUnicode_DecodeUTF8(
+                        bytes.as_ptr().cast(),
+                        bytes.len() as ffi::Py_ssize_t,
+                        c"strict".as_ptr(),
+                    )
+                };
+                return self.decoded(text, "utf-8");
+            }
+            Encoding::Utf16 => (true, n),
+            Encoding::Latin1Utf16 => (n & UTF16_TAG != 0, n & !UTF16_TAG),
         };
+        if utf16 {
+            let bytes = self.span(ptr, units << 1, 2)?;
+            let mut little_endian: std::ffi::c_int = -1;
+            // SAFETY: as above.
+            let text = unsafe {
+                ffi::PyUnicode_DecodeUTF16(
+                    bytes.as_ptr().cast(),
+                    bytes.len() as ffi::Py_ssize_t,
+                    c"strict".as_ptr(),
+                    &mut little_endian,
+                )
+            };
+            self.decoded(text, "utf-16-le")
+        } else {
+            let bytes = self.span(ptr, units, 2)?;
+            // SAFETY: as above (every byte is a Latin-1 character).
+            let text = unsafe {
+                ffi::PyUnicode_DecodeLatin1(
+                    bytes.as_ptr().cast(),
+                    bytes.len() as ffi::Py_ssize_t,
+                    c"strict".as_ptr(),
+                )
+            };
+            self.decoded(text, "latin-1")
+        }
+    }
+
+    /// A decoder's new str, or the GuestTrap for bytes not valid in `encoding`.
+    fn decoded(&self, text: *mut ffi::PyObject, encoding: &str) -> PyResult<Bound<'py, PyAny>> {
         if text.is_null() {
             // SAFETY: drops the UnicodeDecodeError just raised, for the GuestTrap below.
             unsafe { ffi::PyErr_Clear() };
-            return Err(self.trap("guest string is not valid utf-8"));
+            return Err(self.trap(&format!("guest string is not valid {encoding}")));
         }
         // SAFETY: a new reference, just made.
-        Ok(unsafe { Bound::from_owned_ptr(py, text) })
+        Ok(unsafe { Bound::from_owned_ptr(self.py, text) })
     }
 
     fn elements(&mut self, element: &Ty, ptr: u64, n: u64) -> PyResult<Bound<'py, PyAny>> {

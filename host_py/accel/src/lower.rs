@@ -10,7 +10,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyString, PyTupl
 
 use crate::guest::Memory;
 use crate::helpers::Helpers;
-use crate::ty::{Flavor, Kind, Ty};
+use crate::ty::{Encoding, Flavor, Kind, Ty};
 
 /// Where a value sits in the arguments, for messages (built only when one is needed).
 #[derive(Clone, Copy)]
@@ -42,6 +42,9 @@ pub enum Prep<'py> {
     Bytes(#[allow(dead_code)] Bound<'py, PyAny>, *const u8, usize),
     /// A bytearray: its bytes are read when copied (the guest may run between).
     ByteArray(Bound<'py, PyByteArray>, usize),
+    /// A string encoded as UTF-16 or Latin-1 (the bytes object), and the length the guest
+    /// gets (code units, tagged for UTF-16 in `latin1+utf16`).
+    Text(#[allow(dead_code)] Bound<'py, PyAny>, *const u8, usize, u64),
     Items(Vec<Prep<'py>>),
     Case(u32, Option<Box<Prep<'py>>>),
     Words(Vec<u32>),
@@ -57,6 +60,8 @@ pub struct Checker<'h, 'py> {
     pub moved: Option<Bound<'py, pyo3::types::PySet>>,
     /// Bytes the call will allocate in the guest (checked against the memory cap).
     pub need: u64,
+    /// The function's string encoding.
+    pub encoding: Encoding,
 }
 
 impl<'py> Checker<'_, 'py> {
@@ -124,6 +129,11 @@ impl<'py> Checker<'_, 'py> {
                     Some(b) => Prep::Bits(b),
                     None => Prep::Bits(h.char_code.call1(py, (w.render(), v))?.extract(py)?),
                 }
+            }
+            Kind::String if self.encoding != Encoding::Utf8 => {
+                let prep = self.encoded(v, w)?;
+                self.need += prep_len(&prep) as u64;
+                prep
             }
             Kind::String => {
                 let prep = if v.is_exact_instance_of::<PyString>() {
@@ -326,6 +336,26 @@ impl<'py> Checker<'_, 'py> {
 }
 
 impl<'py> Checker<'_, 'py> {
+    /// A string in UTF-16 or `latin1+utf16`, encoded by the pure path's own helper.
+    fn encoded(&self, v: &Bound<'py, PyAny>, w: Where<'_>) -> PyResult<Prep<'py>> {
+        let (py, h) = (self.py, self.h);
+        let (raw, units) = if self.encoding == Encoding::Utf16 {
+            let raw = h.encode_utf16.call1(py, (w.render(), v))?.into_bound(py);
+            let units = raw.len()? as u64 >> 1;
+            (raw, units)
+        } else {
+            let pair = h
+                .encode_latin1_utf16
+                .call1(py, (w.render(), v))?
+                .into_bound(py);
+            (pair.get_item(0)?, pair.get_item(1)?.extract()?)
+        };
+        let Prep::Bytes(raw, ptr, n) = bytes_prep(raw)? else {
+            unreachable!("bytes_prep makes Bytes")
+        };
+        Ok(Prep::Text(raw, ptr, n, units))
+    }
+
     /// The rep of `v` if it is an open object of exactly `class` made by this session
     /// (what `_resources.borrow_check` accepts), else None.
     fn live_rep(&self, v: &Bound<'py, PyAny>, class: &Bound<'py, PyAny>) -> PyResult<Option<u64>> {
@@ -394,9 +424,19 @@ fn bytes_prep(raw: Bound<'_, PyAny>) -> PyResult<Prep<'_>> {
 
 fn prep_len(p: &Prep<'_>) -> usize {
     match p {
-        Prep::Bytes(_, _, n) | Prep::ByteArray(_, n) => *n,
+        Prep::Bytes(_, _, n) | Prep::ByteArray(_, n) | Prep::Text(_, _, n, _) => *n,
         _ => 0,
     }
+}
+
+/// Copies a UTF-16 or Latin-1 string's `n` bytes at `ptr` into a 2-aligned guest block.
+fn copy_text(m: &mut Memory<'_, '_>, ptr: *const u8, n: usize) -> PyResult<u32> {
+    let addr = m.alloc(n as u64, 2)?;
+    // SAFETY: the bytes object owning them is held by the Prep; bytes are immutable.
+    m.write(u64::from(addr), unsafe {
+        std::slice::from_raw_parts(ptr, n)
+    })?;
+    Ok(addr)
 }
 
 /// Copies a bytes-like prep into a fresh guest block; returns its address.
@@ -432,6 +472,10 @@ pub fn lower(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, out: &mut Vec<u64>) 
     match (&ty.kind, p) {
         (_, Prep::Bits(b)) => out.push(*b),
         (_, Prep::Owned(..)) => out.push(give(p, m)?),
+        (Kind::String, Prep::Text(_, ptr, n, units)) => {
+            let addr = copy_text(m, *ptr, *n)?;
+            out.extend([u64::from(addr), *units]);
+        }
         (Kind::String, _) => {
             let (addr, n) = copy_in(m, p, 1)?;
             out.extend([u64::from(addr), n as u64]);
@@ -487,6 +531,10 @@ pub fn store(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, addr: u64) -> PyResu
         (_, Prep::Owned(..)) => {
             let handle = give(p, m)? as u32;
             m.write(addr, &handle.to_le_bytes())
+        }
+        (Kind::String, Prep::Text(_, ptr, n, units)) => {
+            let ptr = copy_text(m, *ptr, *n)?;
+            m.write(addr, &pair(ptr, *units as u32))
         }
         (Kind::String, _) => {
             let (ptr, n) = copy_in(m, p, 1)?;

@@ -314,6 +314,35 @@ pub struct Signature {
     pub result: Option<Ty>,
     pub spilled: bool,
     pub by_pointer: bool,
+    /// The function's `string-encoding` option.
+    pub encoding: Encoding,
+}
+
+/// How strings look in guest memory (a function's `string-encoding` canonical option).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16,
+    /// Latin-1 when every character fits, else UTF-16 with [`UTF16_TAG`] in the length.
+    Latin1Utf16,
+}
+
+/// The bit of a `latin1+utf16` string's length that says it is UTF-16.
+pub const UTF16_TAG: u64 = 1 << 31;
+
+impl<'py> FromPyObject<'_, 'py> for Encoding {
+    type Error = PyErr;
+
+    fn extract(name: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        match name.extract::<String>()?.as_str() {
+            "utf8" => Ok(Encoding::Utf8),
+            "utf16" => Ok(Encoding::Utf16),
+            "latin1+utf16" => Ok(Encoding::Latin1Utf16),
+            other => Err(PyValueError::new_err(format!(
+                "no string encoding {other:?}"
+            ))),
+        }
+    }
 }
 
 impl Signature {

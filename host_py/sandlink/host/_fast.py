@@ -783,9 +783,10 @@ class FastHost(Host):
             self.lowered_abi.append(abi)
             ref = CoreRef("lower", i, "")
             ty = self.structure.ref_types[ref]
-            if self.compiled and _compiles(fn, options):
+            if self.compiled and _compiles(fn):
                 # Each session binds it to its store (`Session._extern`).
-                self.callbacks[ref] = (self._compiled_import(fn, targets[i]), _func_type(ty))
+                compiled = self._compiled_import(fn, options, targets[i])
+                self.callbacks[ref] = (compiled, _func_type(ty))
                 continue
             em = self._emitter(options.encoding)
             source, n_raw = import_source(fn, abi, em, cap=self.limits.memory)
@@ -794,7 +795,7 @@ class FastHost(Host):
             interrupts.callback_entry(trampoline)
             self.callbacks[ref] = (ffi.UncheckedCallback(trampoline), _func_type(ty))
 
-    def _compiled_import(self, fn: Function, target: Callable[..., Any]) -> Any:
+    def _compiled_import(self, fn: Function, options: Options, target: Callable[..., Any]) -> Any:
         """The compiled path's host function for import `fn` (`_accel.Import`)."""
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
         spilled, by_pointer = fn.type.spills()
@@ -803,7 +804,7 @@ class FastHost(Host):
             where=fn.where,
             target=target,
             helpers=self._accel(),
-            signature=_accel_signature(fn),
+            signature=_accel_signature(fn, options),
             params_raw=params_raw,
             n_raw=max(params_raw + by_pointer, 0 if by_pointer else len(flat_results)),
             cap=self.limits.memory,
@@ -855,15 +856,15 @@ class FastHost(Host):
         )
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
-        if self.compiled and not nested and _compiles(fn, options):
-            return self._compiled_export(fn, plan)
+        if self.compiled and not nested and _compiles(fn):
+            return self._compiled_export(fn, options, plan)
         em = self._emitter(options.encoding)
         source = export_source(fn, plan, em, self.limits, nested=nested)
         caller = self._build(em, source, "_export", f"export {fn.where}")
         caller.__name__ = caller.__qualname__ = fn.name
         return caller
 
-    def _compiled_export(self, fn: Function, plan: Plan) -> Any:
+    def _compiled_export(self, fn: Function, options: Options, plan: Plan) -> Any:
         """The compiled path's caller of export `fn` (`_accel.Export`)."""
         accel, limits = ffi.accel, self.limits
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
@@ -876,7 +877,7 @@ class FastHost(Host):
             make_session=weakref.WeakMethod(self.session),  # no cycle through the extension
             helpers=self._accel(),
             names=[p.name for p in fn.params],
-            signature=_accel_signature(fn),
+            signature=_accel_signature(fn, options),
             func=plan.core,
             abi=plan.abi,
             post_return=plan.post_return,
@@ -995,23 +996,24 @@ def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
     return {}
 
 
-def _accel_signature(fn: Function) -> types.SimpleNamespace:
-    """`fn`'s types as the compiled path reads them (`_accel`'s `Signature`)."""
+def _accel_signature(fn: Function, options: Options) -> types.SimpleNamespace:
+    """`fn`'s types as the compiled path reads them (`_accel`'s `Signature`), lifted or
+    lowered with these options."""
     spilled, by_pointer = fn.type.spills()
     return types.SimpleNamespace(
         params=tuple(p.type.accel_spec() for p in fn.params),
         result=None if fn.result is None else fn.result.accel_spec(),
         spilled=spilled,
         by_pointer=by_pointer,
+        encoding=options.encoding,
     )
 
 
-def _compiles(fn: Function, options: Options) -> bool:
-    """Does the compiled path take this export or import, lifted or lowered with these
-    options? (Other string encodings and the parts of composed components stay on the
-    generated Python.)"""
+def _compiles(fn: Function) -> bool:
+    """Does the compiled path take this export or import? (The calls between the parts of
+    a composed component stay on the generated Python.)"""
     value_types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
-    return options.encoding == "utf8" and all(t.compiles() for t in value_types)
+    return all(t.compiles() for t in value_types)
 
 
 def _intrinsic_type(kind: str) -> CoreType:
