@@ -50,6 +50,9 @@ struct Plan {
     cap: Option<u64>,
     fuel: Option<u64>,
     timed: bool,
+    /// Called by one part of a composed component from another: inside a call already (its
+    /// session, clock and fuel), from a host callback (so no re-entry guard).
+    nested: bool,
 }
 
 #[pyclass(frozen, dict, module = "sandlink.host._accel")]
@@ -351,6 +354,11 @@ impl Export {
         if let Some(state) = guest::current(self.plan.serial) {
             return Ok(state);
         }
+        if self.plan.nested {
+            return Err(PyValueError::new_err(
+                "a nested call outside its outer call",
+            ));
+        }
         // A weak method (no reference cycle through this object): the host, or None.
         let make = self.plan.make_session.call0(py)?;
         if make.is_none(py) {
@@ -371,7 +379,8 @@ impl Export {
         values: &[Bound<'py, PyAny>],
     ) -> PyResult<Bound<'py, PyAny>> {
         let h = self.plan.helpers.get();
-        if state.in_host.load(Ordering::Relaxed) != 0 {
+        let entry = !self.plan.nested; // an entry from the host, not a nested call
+        if entry && state.in_host.load(Ordering::Relaxed) != 0 {
             let exc = h.reentered.call1(py, (&self.plan.where_,))?;
             return Err(PyErr::from_value(exc.into_bound(py)));
         }
@@ -403,13 +412,13 @@ impl Export {
             }
         }
 
-        if self.plan.timed {
+        if entry && self.plan.timed {
             // The call's clock starts at the next epoch tick (see `_engine.Clock`).
             // Only this thread writes the count (the ticker reads it): no atomic add needed.
             let calls = state.calls.load(Ordering::Relaxed);
             state.calls.store(calls.wrapping_add(1), Ordering::Relaxed);
         }
-        if let Some(fuel) = self.plan.fuel {
+        if let Some(fuel) = self.plan.fuel.filter(|_| entry) {
             // SAFETY: the session's live context.
             unsafe { (api()?.context_set_fuel)(state.addresses().context as *mut _, fuel) };
         }

@@ -856,15 +856,17 @@ class FastHost(Host):
         )
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
-        if self.compiled and not nested and _compiles(fn):
-            return self._compiled_export(fn, options, plan)
+        if self.compiled and _compiles(fn):
+            return self._compiled_export(fn, options, plan, nested)
         em = self._emitter(options.encoding)
         source = export_source(fn, plan, em, self.limits, nested=nested)
         caller = self._build(em, source, "_export", f"export {fn.where}")
         caller.__name__ = caller.__qualname__ = fn.name
         return caller
 
-    def _compiled_export(self, fn: Function, options: Options, plan: Plan) -> Any:
+    def _compiled_export(
+        self, fn: Function, options: Options, plan: Plan, nested: bool = False
+    ) -> Any:
         """The compiled path's caller of export `fn` (`_accel.Export`)."""
         accel, limits = ffi.accel, self.limits
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
@@ -886,9 +888,10 @@ class FastHost(Host):
             cap=limits.memory,
             fuel=limits.fuel,
             timed=limits.timeout is not None,
+            nested=nested,
         )
         export = accel.Export(plan)
-        if fn.kind == "method":  # a descriptor, which binds its builtin function
+        if fn.kind == "method" and not nested:  # a descriptor, which binds its function
             export.__name__ = export.__qualname__ = fn.name
             return export
         return export.function()
@@ -1010,8 +1013,8 @@ def _accel_signature(fn: Function, options: Options) -> types.SimpleNamespace:
 
 
 def _compiles(fn: Function) -> bool:
-    """Does the compiled path take this export or import? (The calls between the parts of
-    a composed component stay on the generated Python.)"""
+    """Does the compiled path take this function (an export, an import, or a call between
+    the parts of a composed component)? Every type the host supports compiles."""
     value_types = [p.type for p in fn.params] + ([] if fn.result is None else [fn.result])
     return all(t.compiles() for t in value_types)
 
