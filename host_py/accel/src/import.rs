@@ -84,6 +84,23 @@ pub struct Binding {
     pub realloc: usize,
 }
 
+/// A host function running on a session (`Session.in_host`, which refuses re-entry), for as
+/// long as this lives.
+struct InHost<'a>(&'a CoreState);
+
+impl<'a> InHost<'a> {
+    fn enter(state: &'a CoreState) -> Self {
+        state.in_host.fetch_add(1, Ordering::Relaxed);
+        InHost(state)
+    }
+}
+
+impl Drop for InHost<'_> {
+    fn drop(&mut self) {
+        self.0.in_host.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// wasmtime's `wasmtime_func_unchecked_callback_t`: returns 0, or the `wasm_trap_t*` to raise.
 ///
 /// # Safety
@@ -116,28 +133,29 @@ impl Binding {
         let state = unsafe { &*self.state };
         let import = self.import.get();
         let session = state.session_if_alive(py);
-        state.in_host.fetch_add(1, Ordering::Relaxed);
-        let outcome = match &session {
-            Some(session) => self.run(py, import, session, caller, raw, n),
-            None => Err(PyValueError::new_err("the session of this call is gone")),
-        };
-        state.in_host.fetch_sub(1, Ordering::Relaxed);
-        match outcome {
-            Ok(()) => 0,
-            Err(err) => {
-                let h = import.plan.helpers.get();
-                let session = session.map_or_else(|| py.None().into_bound(py), Bound::into_any);
-                h.trap_from
-                    .call1(
-                        py,
-                        (session, err.into_value(py), import.plan.where_.bind(py)),
-                    )
-                    .and_then(|t| t.extract::<usize>(py))
-                    .ok()
-                    .filter(|&t| t != 0)
-                    .unwrap_or_else(failed_trap)
+        let outcome = {
+            let _in_host = InHost::enter(state); // left even if what runs panics
+            match &session {
+                Some(session) => self.run(py, import, session, caller, raw, n),
+                None => Err(PyValueError::new_err("the session of this call is gone")),
             }
+        };
+        let Err(err) = outcome else {
+            return 0;
+        };
+        let exc = err.into_value(py).into_any();
+        let h = import.plan.helpers.get();
+        let session = session.map_or_else(|| py.None().into_bound(py), Bound::into_any);
+        let where_ = import.plan.where_.bind(py);
+        match h.trap_from.call1(py, (session, exc.clone_ref(py), where_)) {
+            Ok(trap) => trap.extract::<usize>(py).ok().filter(|&t| t != 0),
+            Err(_) => None,
         }
+        .unwrap_or_else(|| {
+            // `_trap_from` could not run (say, at the recursion limit): keep it natively.
+            state.keep_pending(exc);
+            failed_trap()
+        })
     }
 
     fn run(
