@@ -511,6 +511,53 @@ def test_start_function_host_call_raises(backend, wat):
     )
 
 
+IMPORT_ATTACKS = """
+seen = []
+imports = {HOST: {
+    "log": lambda s: seen.append(["log", s]),
+    "get": lambda: seen.append(["get"]) or "h\u00e9llo",
+    "wide": lambda *a: seen.append(["wide", *a]) or sum(a),
+}}
+obj, loaded = load(ARGS["path"], ARGS["backend"], imports=imports)
+results = []
+for name in ARGS["names"]:
+    del seen[:]
+    results.append([call(obj, name), list(seen)])
+emit({"load": loaded, "results": results})
+"""
+
+TRAP = Raises("GuestTrap")
+IMPORT_CASES = [
+    ("log_ok", None, [["log", "hi"]]),
+    ("log_outside", TRAP, []),  # the string's bytes lie past the end of memory
+    ("log_straddles", TRAP, []),
+    ("log_too_long", TRAP, []),  # 2**28 bytes: longer than the ABI allows
+    ("log_not_utf8", TRAP, []),
+    ("get_ok", 6, [["get"]]),  # len("héllo".encode())
+    ("get_outside", TRAP, [["get"]]),  # the result area: checked once the host answered
+    ("get_misaligned", TRAP, [["get"]]),
+    ("get_rogue_realloc", TRAP, [["get"]]),  # realloc answers outside memory
+    ("wide_ok", 153, [["wide", *range(1, 18)]]),  # 17 parameters, spilled to memory
+    ("wide_outside", TRAP, []),
+    ("wide_misaligned", TRAP, []),
+    ("log_ok", None, [["log", "hi"]]),  # a fresh instance after all that
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_imports_refuse_what_the_guest_hands_them(backend, wat):
+    """Bad pointers, lengths, bytes, result areas and realloc answers given to the host
+    functions a component imports trap; the host function never sees bad arguments."""
+    names = [name for name, _, _ in IMPORT_CASES]
+    result = run_child(
+        IMPORT_ATTACKS, path=str(wat("import_attacks")), backend=backend, names=names
+    )
+    check_loaded(result, backend)
+    for (name, want, calls), (out, seen) in zip(IMPORT_CASES, result["results"], strict=True):
+        check(out, want, f"[{backend}] {name}()")
+        assert seen == calls, f"[{backend}] {name}(): the host saw {seen}"
+
+
 START_THEN_CALL = """
 started = time.monotonic()
 obj, loaded = load(ARGS["path"], ARGS["backend"], eval(ARGS["limits"]))

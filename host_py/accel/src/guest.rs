@@ -430,6 +430,24 @@ impl<'a, 'py> Memory<'a, 'py> {
         Ok(unsafe { std::slice::from_raw_parts(self.base.add(ptr as usize), n as usize) })
     }
 
+    /// A return area the guest passed a host function: aligned and inside memory, or a trap
+    /// (as `_fast.Abi.check_range` says).
+    pub fn return_area(&mut self, ptr: u64, size: u32, align: u32) -> PyResult<()> {
+        if ptr & u64::from(align - 1) != 0 {
+            let why = format!("guest return area {ptr:#x} is not aligned to {align} bytes");
+            return Err(trap(self.py, self.helpers, &why));
+        }
+        let end = ptr + u64::from(size);
+        if end > self.size {
+            self.sync()?;
+            if end > self.size {
+                let why = format!("guest return area {ptr:#x}+{size} is outside its memory");
+                return Err(trap(self.py, self.helpers, &why));
+            }
+        }
+        Ok(())
+    }
+
     /// Raises what `Session.fail_with` says of a failed raw call (and retires the session).
     pub fn failure(&self, error: usize, trap: usize, why: &str) -> PyErr {
         fail(self.session, error, trap, why)

@@ -240,7 +240,7 @@ impl Binding {
         if plan.signature.by_pointer {
             // SAFETY: the result pointer's slot follows the parameters' (within `n_raw`).
             let rp = unsafe { *slot(plan.params_raw) } & 0xFFFF_FFFF;
-            memory.span(rp, u64::from(ty.size), ty.align)?; // aligned and inside memory
+            memory.return_area(rp, ty.size, ty.align)?;
             store(ty, &prep, &mut memory, rp)
         } else {
             let mut flat = Vec::with_capacity(1);
