@@ -17,6 +17,17 @@ def mask_key(value: object) -> int:
     return check_int("key", "u32", value)
 
 
+def prefix_length(nbytes: object, size: int) -> int:
+    """How many bytes of a `size`-byte buffer to work on: all (None) or the first `nbytes`."""
+    if nbytes is None:
+        return size
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+        raise TypeError(f"nbytes must be an int or None, not {type(nbytes).__name__}")
+    if not 0 <= nbytes <= size:
+        raise ValueError(f"nbytes must be between 0 and the buffer's {size} bytes, not {nbytes}")
+    return nbytes
+
+
 def json_text(value: object) -> str:
     """The JSON text as str (bytes are decoded); invalid UTF-8 is a JsonError at its position."""
     if isinstance(value, str):

@@ -16,7 +16,7 @@ from typing import Any
 from . import _api
 from ._api import Person
 from ._buffer import Buffer, GuestBuffer, HostBuffer
-from ._checks import json_text, mask_key
+from ._checks import json_text, mask_key, prefix_length
 from ._masker import Masker
 from ._model import JsonError
 from .host import Ok
@@ -88,8 +88,11 @@ class Kernels:
         """`n` zero bytes to fill, mask in place (`ws_mask_into`) and read."""
         raise NotImplementedError
 
-    def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
-        """`ws_mask` in place: `buf` is a `buffer(n)` or any writable buffer (bytearray...)."""
+    def ws_mask_into(
+        self, buf: Any, key: int | bytes, offset: int = 0, nbytes: int | None = None
+    ) -> None:
+        """`ws_mask` in place: `buf` is a `buffer(n)` or any writable buffer (bytearray...);
+        `nbytes`: only its first `nbytes` bytes (what `recv_into` returned), else all."""
         raise NotImplementedError
 
 
@@ -105,21 +108,25 @@ class GuestKernels(Kernels):
         resource = self.exports.Buffer(check_int("n", "u32", n))
         return GuestBuffer(self, resource, self._pin)
 
-    def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
+    def ws_mask_into(
+        self, buf: Any, key: int | bytes, offset: int = 0, nbytes: int | None = None
+    ) -> None:
         """Mask `buf` in place: a buffer of this object (no copy), or any writable buffer."""
         if type(key) is not int:
             key = mask_key(key)
         if type(buf) is GuestBuffer and buf.owner is self:  # the common case, kept short:
-            buf.mask(0, buf._len, key, offset)  # the call checks key and offset
+            n = buf._len if nbytes is None else prefix_length(nbytes, buf._len)
+            buf.mask(0, n, key, offset)  # the call checks key and offset
             return
         key = mask_key(key)
         offset = check_int("offset", "u32", offset)
         if isinstance(buf, GuestBuffer):
             if buf.owner is not self:
                 raise ValueError("buf belongs to another loaded object")
-            buf.resource.mask(0, len(buf), key, offset)  # checks it is live
+            buf.resource.mask(0, prefix_length(nbytes, len(buf)), key, offset)  # checks it is live
             return
         view = writable_buffer("buf", buf)
+        view = view[: prefix_length(nbytes, view.nbytes)]
         view[:] = self._ws_mask(view, key, offset)
 
 
@@ -137,6 +144,9 @@ class HostKernels(Kernels):
         """`n` zero bytes to fill, mask in place and read (see HostBuffer)."""
         return HostBuffer(n)
 
-    def ws_mask_into(self, buf: Any, key: int | bytes, offset: int = 0) -> None:
+    def ws_mask_into(
+        self, buf: Any, key: int | bytes, offset: int = 0, nbytes: int | None = None
+    ) -> None:
         view = buf.view if isinstance(buf, HostBuffer) else writable_buffer("buf", buf)
-        self.exports.mask_in_place(view, mask_key(key), check_int("offset", "u32", offset))
+        key, offset = mask_key(key), check_int("offset", "u32", offset)
+        self.exports.mask_in_place(view[: prefix_length(nbytes, view.nbytes)], key, offset)

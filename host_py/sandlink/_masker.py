@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._buffer import Buffer, GuestBuffer
-from ._checks import mask_key
+from ._checks import mask_key, prefix_length
 from .host._checks import check_int
 
 
@@ -46,14 +46,16 @@ class Masker:
         self._offset += len(out)
         return out
 
-    def mask_into(self, buf: Any) -> None:
-        """The next chunk, masked in place: a buffer from `k.buffer(n)` or any writable one."""
+    def mask_into(self, buf: Any, nbytes: int | None = None) -> None:
+        """The next chunk, masked in place: a buffer from `k.buffer(n)` or any writable one,
+        all of it or its first `nbytes` bytes (what `recv_into` returned)."""
         if type(buf) is GuestBuffer and buf.owner is self._kernels:  # the common case, short
-            buf.mask(0, buf._len, self._key, self._offset % 4)
-            self._offset += buf._len
+            n = buf._len if nbytes is None else prefix_length(nbytes, buf._len)
+            buf.mask(0, n, self._key, self._offset % 4)
+            self._offset += n
             return
-        self._kernels.ws_mask_into(buf, self._key, self._offset % 4)
-        self._offset += _nbytes(buf)
+        self._kernels.ws_mask_into(buf, self._key, self._offset % 4, nbytes)
+        self._offset += _nbytes(buf) if nbytes is None else nbytes
 
     def __repr__(self) -> str:
         return f"<Masker key={self._key:#010x} offset={self._offset}>"

@@ -385,3 +385,60 @@ def test_masker_rejects_bad_arguments_and_keeps_its_place(k):
     assert masker.offset == 2
     with pytest.raises(AttributeError):
         masker.key = 1
+
+
+# --- the first nbytes only (what recv_into returned) ---------------------------------------
+
+
+@given(
+    data=st.binary(min_size=1, max_size=100),
+    spare=st.integers(0, 40),
+    kind=st.sampled_from(["bytearray", "buffer"]),
+    offset=st.integers(0, 7),
+    key=KEYS,
+)
+def test_ws_mask_into_masks_the_first_nbytes_only(k, data, spare, kind, offset, key):
+    """A buffer bigger than what arrived: the first nbytes are masked, the rest untouched."""
+    tail = bytes(range(spare))
+    if kind == "bytearray":
+        buf = bytearray(data + tail)
+        k.ws_mask_into(buf, key, offset, len(data))
+        got = bytes(buf)
+    else:
+        with k.buffer(len(data) + spare) as buf:
+            buf.write(data + tail)
+            k.ws_mask_into(buf, key, offset, nbytes=len(data))
+            got = buf.read()
+    assert got == reference_mask(data, key_bytes(key), offset) + tail
+
+
+def test_masker_mask_into_with_nbytes_streams_a_socket(view_backend):
+    """The README recipe: recv_into a buffer bigger than the chunks, mask what arrived."""
+    k = view_backend
+    message = bytes(range(256)) * 40 + b"tail"
+    masker = k.masker(KEY)
+    left, right = socket.socketpair()
+    out = bytearray()
+    with left, right, k.buffer(4096) as buf:
+        left.sendall(message)
+        left.shutdown(socket.SHUT_WR)
+        while n := right.recv_into(buf.view, 1000):  # chunks of up to 1000 of 4096 bytes
+            masker.mask_into(buf, n)
+            out += buf.view[:n]
+    assert masker.offset == len(message)
+    assert bytes(out) == reference_mask(message, KEY)
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "error"),
+    [(-1, ValueError), (65, ValueError), (True, TypeError), (1.0, TypeError), ("1", TypeError)],
+)
+def test_nbytes_is_checked_and_a_masker_keeps_its_place(k, nbytes, error):
+    masker = k.masker(KEY)
+    masker.mask(b"ab")
+    for buf in (bytearray(DATA), k.buffer(len(DATA))):
+        with pytest.raises(error, match="nbytes"):
+            k.ws_mask_into(buf, KEY, 0, nbytes)
+        with pytest.raises(error, match="nbytes"):
+            masker.mask_into(buf, nbytes)
+        assert masker.offset == 2
