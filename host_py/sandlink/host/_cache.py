@@ -20,10 +20,15 @@ from typing import TypeVar
 
 from . import _ffi
 
-try:  # the builtin module: importing hashlib (OpenSSL) costs milliseconds at startup
-    from _sha256 import sha256
-except ImportError:  # pragma: no cover - other Pythons
-    from hashlib import sha256
+# The builtin module (`_sha2` from Python 3.12, `_sha256` before): importing hashlib, which
+# loads OpenSSL, costs milliseconds at startup.
+try:
+    from _sha2 import sha256
+except ImportError:
+    try:
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - other Pythons
+        from hashlib import sha256
 
 T = TypeVar("T")
 _MAGIC = b"sandlink-cache-2\n"
