@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -340,3 +341,45 @@ def test_guest_calls_near_the_recursion_limit_raise_never_crash(faults_wasm):
     assert done.returncode == 0, done.stderr[-2000:]
     seen = set(done.stdout.split())
     assert "RecursionError" in seen and "ok" in seen and "TypeError" not in seen, seen
+
+
+def test_entries_unused_for_30_days_are_pruned_when_writing(tmp_path):
+    from sandlink.host._cache import STALE_AFTER, Cache
+
+    old = time.time() - STALE_AFTER - 3600
+    stale = tmp_path / f"module-{'ab' * 20}.bin"
+    torn = tmp_path / ".sandlink-tmp-x1y2"
+    foreign = tmp_path / "notes.bin"  # a user's cache_dir may hold other files
+    for path in (stale, torn, foreign):
+        path.write_bytes(b"x")
+        os.utime(path, (old, old))
+    everything = "module,module,module,structure"
+    assert probe_cache(tmp_path) == ("", everything)  # a write: prunes
+    assert not stale.exists() and not torn.exists() and foreign.exists()
+    # A hit marks its entries used: aged again, they survive the next pruning.
+    entries = sorted(tmp_path.glob("*-*.bin"))
+    for entry in entries:
+        os.utime(entry, (old, old))
+    assert probe_cache(tmp_path) == (everything, "")
+    Cache(tmp_path)._prune()
+    assert sorted(tmp_path.glob("*-*.bin")) == entries and len(entries) >= 4
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("linux", {"XDG_CACHE_HOME": "/xdg"}, "/xdg/sandlink"),
+        ("linux", {}, "~/.cache/sandlink"),
+        ("darwin", {}, "~/Library/Caches/sandlink"),
+        ("win32", {"LOCALAPPDATA": "/local"}, "/local/sandlink"),
+    ],
+)
+def test_the_default_cache_directory_is_the_platforms(monkeypatch, platform, env, expected):
+    from sandlink.host import _cache
+
+    for name in ("SANDLINK_CACHE_DIR", "XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_cache.sys, "platform", platform)
+    assert _cache.default_dir() == Path(expected).expanduser().absolute()

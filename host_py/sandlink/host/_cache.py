@@ -6,13 +6,18 @@ torn or corrupted files (not an attacker: one who can write the directory can wr
 matching checksum too); an entry that does not verify, or that wasmtime refuses, is rebuilt
 and rewritten, never trusted.
 Wasmtime runs deserialized code as native code: keep the directory private (it is created
-0700). The default is per-user (`$SANDLINK_CACHE_DIR`, else `$XDG_CACHE_HOME/sandlink`, else
-`~/.cache/sandlink`), never the current directory; `cache_dir=False` turns caching off.
+0700). The default is per-user (`$SANDLINK_CACHE_DIR`, else the platform's cache directory:
+`$XDG_CACHE_HOME` or `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows,
++ `sandlink`), never the current directory; `cache_dir=False` turns caching off. Reading an
+entry marks it used; writing one removes the entries unused for 30 days.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -35,11 +40,23 @@ _MAGIC = b"sandlink-cache-2\n"
 WASMTIME_VERSION = "50.0.1"  # the pin in pyproject.toml
 
 
+_ENTRY = r"(module|structure|code)-[0-9a-f]{40}\.bin"  # see Cache._path
+_TEMP = ".sandlink-tmp-"
+STALE_AFTER = 30 * 24 * 3600
+"""Seconds an entry may go unused before a cache write removes it."""
+
+
 def default_dir() -> Path:
+    """`$SANDLINK_CACHE_DIR`, else the platform's per-user cache directory + `sandlink`."""
     explicit = os.environ.get("SANDLINK_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser().absolute()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    if sys.platform == "darwin":
+        base: str | Path = Path.home() / "Library" / "Caches"
+    elif sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base).expanduser().absolute() / "sandlink"
 
 
@@ -85,7 +102,14 @@ class Cache:
         """The verified payload of an entry, or None."""
         if self.directory is None:
             return None
-        return _read_verified(self._path(kind, digest, engine_key))
+        path = self._path(kind, digest, engine_key)
+        payload = _read_verified(path)
+        if payload is not None:
+            try:
+                os.utime(path)  # used now: pruning keeps it
+            except OSError:
+                pass
+        return payload
 
     def write(self, kind: str, digest: str, engine_key: tuple, payload: bytes) -> None:
         if self.directory is not None:
@@ -102,12 +126,36 @@ class Cache:
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # type: ignore[union-attr]
             checksum = b"%08x" % zlib.crc32(payload)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP)
             with os.fdopen(fd, "wb") as f:
                 f.write(_MAGIC + checksum + b"\n" + payload)
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written only costs time
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove entries unused for STALE_AFTER (other wasmtime versions, components no
+        longer loaded) and temporary files a crashed write left, when writing anyway."""
+        assert self.directory is not None
+        now = time.time()
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return
+        for name in names:
+            if re.fullmatch(_ENTRY, name):
+                limit = STALE_AFTER
+            elif name.startswith(_TEMP):
+                limit = 24 * 3600  # a write that never finished
+            else:
+                continue  # not ours: a user's cache_dir may hold other files
+            path = self.directory / name
+            try:
+                if now - path.stat().st_mtime > limit:
+                    path.unlink()
+            except OSError:
+                pass  # gone already
 
 
 def _read_verified(path: Path) -> bytes | None:
