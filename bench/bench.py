@@ -847,7 +847,8 @@ def run(settings: Settings, out: Path) -> int:
     write(out / "latest.json", json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     write(out / "latest.md", report.markdown(data, level=1))
     report.plots(data, out)
-    log(f"\n{report.goals_table(data['goals'])}\n")
+    # The result on stdout (progress and problems go to stderr).
+    print(f"\n{report.goals_table(data['goals'])}\n", flush=True)
     log(f"wrote {out}/latest.json, latest.md, {', '.join(report.PLOTS)} in {data['seconds']:.0f} s")
     if data["seed_go"]["status"] == "skipped":
         log(f"SKIPPED: contestant `{seed_go.NAME}`: {data['seed_go']['reason']}")
