@@ -25,6 +25,7 @@ from ._buffer import Buffer
 from ._bundled import COMPONENT, NATIVE_LIBRARY, bundled
 from ._masker import Masker
 from ._model import JsonError
+from ._version import __version__
 from .host import (
     Err,
     GuestTrap,
@@ -61,6 +62,7 @@ __all__ = [
     "Timeout",
     "UnsupportedTypeError",
     "Variant",
+    "__version__",
     "load",
     "load_component",
 ]

@@ -52,3 +52,16 @@ def test_the_readme_usage_example_runs(capsys):
     example = readme.split("## Using it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(example, "README.md", "exec"), {})
     assert capsys.readouterr().out == "Hello, world!\n"
+
+
+def test_one_version_for_the_package_and_its_crates():
+    """`sandlink.__version__` is the installed distribution's version and the crates'."""
+    import importlib.metadata
+    import tomllib
+
+    import sandlink
+
+    assert sandlink.__version__ == importlib.metadata.version("sandlink")
+    for manifest in (REPO / "Cargo.toml", REPO / "host_py" / "accel" / "Cargo.toml"):
+        package = tomllib.loads(manifest.read_text())["package"]
+        assert package["version"] == sandlink.__version__, manifest
