@@ -15,10 +15,10 @@ setup:
     if [ "$(wasm-tools --version 2>/dev/null | cut -d' ' -f2)" != "{{wasm_tools_version}}" ]; then \
         cargo install --locked --quiet wasm-tools@{{wasm_tools_version}}; fi
     [ -x {{python}} ] || python3 -m venv {{venv}}
-    # pip only when the package's requirements changed since the last install (a stamp).
-    want=$(sha256sum host_py/pyproject.toml | cut -d' ' -f1); \
+    # pip only when what it installs changed since the last install (a stamp in the venv).
+    spec='host_py[test]'; want=$(echo "$spec" | cat - host_py/pyproject.toml | sha256sum); \
     if [ "$(cat {{venv}}/.sandlink-setup 2>/dev/null)" != "$want" ]; then \
-        {{python}} -m pip install --quiet --disable-pip-version-check -e 'host_py[test]' && \
+        {{python}} -m pip install --quiet --disable-pip-version-check -e "$spec" && \
         echo "$want" > {{venv}}/.sandlink-setup; fi
 
 # The one portable component: target/sandlink.wasm, also copied where the package finds it.
