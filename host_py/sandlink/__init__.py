@@ -109,9 +109,23 @@ def load(
     compiled artifacts are kept (default: per user; False: none). `compiled` picks the
     `wasm` backend's call path, as for `load_component`.
     """
+    how = {"print": print, "path": path, "limits": limits, "cache_dir": cache_dir}
+    kernels = _load(_backend(backend, BACKENDS), compiled=compiled, **how)
+    kernels._how = tuple({**how, "compiled": compiled}.items())  # how to load it: pickling
+    return kernels
+
+
+def _load(
+    backend: str,
+    *,
+    print: Callable[[str], object] | None,
+    path: str | os.PathLike | None,
+    limits: Limits | None,
+    cache_dir: str | os.PathLike | Literal[False] | None,
+    compiled: bool | None,
+) -> Kernels:
     from ._kernels import RECORD_CLASSES, GuestKernels, HostKernels, imports_for
 
-    backend = _backend(backend, BACKENDS)
     imports = imports_for(print)
     if compiled is not None and backend != "wasm":
         raise ValueError(f"compiled= picks a call path of the wasm backend, not of {backend!r}")

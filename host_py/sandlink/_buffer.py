@@ -79,6 +79,10 @@ class Buffer:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._len} bytes{' closed' if self.closed else ''}>"
 
+    def __reduce__(self) -> Any:
+        """Pickled as its bytes: unpickled into a new buffer (of its kernels, unpickled too)."""
+        return (_restore, (getattr(self, "owner", None), self.read()))
+
     def _range(self, start: int, length: int | None) -> tuple[int, int]:
         self._check_live()
         start = check_int("start", "u32", start)
@@ -89,6 +93,13 @@ class Buffer:
         if start + length > self._len or start > self._len:
             raise IndexError(f"range {start}+{length} is outside the {self._len}-byte buffer")
         return start, length
+
+
+def _restore(owner: Any, data: bytes) -> Buffer:
+    """A pickled buffer: `data` in a new buffer of `owner` (kernels), or a HostBuffer."""
+    buf = HostBuffer(len(data)) if owner is None else owner.buffer(len(data))
+    buf.write(data)
+    return buf
 
 
 class HostBuffer(Buffer):

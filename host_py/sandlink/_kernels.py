@@ -38,8 +38,33 @@ def imports_for(print: Any) -> dict[str, dict[str, Any]]:
     return {HOST_INTERFACE: {"print": print or stdout_print}}
 
 
+# What unpickling loaded in this process, by how it was loaded (see `Kernels.__reduce__`).
+_RELOADED: dict[tuple[str, tuple[tuple[str, Any], ...]], Kernels] = {}
+
+
+def reload(backend: str, how: tuple[tuple[str, Any], ...]) -> Kernels:
+    """`sandlink.load(backend, **dict(how))`, once per process: what a pickled object of
+    `load()` unpickles to (so a pool's tasks share one loaded object)."""
+    try:
+        return _RELOADED[(backend, how)]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable argument (say, a list's append as `print`)
+        return _load_again(backend, how)
+    kernels = _RELOADED[(backend, how)] = _load_again(backend, how)
+    return kernels
+
+
+def _load_again(backend: str, how: tuple[tuple[str, Any], ...]) -> Kernels:
+    from . import load
+
+    return load(backend, **dict(how))  # type: ignore[arg-type, return-value]
+
+
 class Kernels:
     """`hello`, `add`, `parse_person`, `ws_mask`, buffers and maskers over one backend."""
+
+    _how: tuple[tuple[str, Any], ...] | None = None  # `load()`'s arguments (set by it)
 
     def __init__(self, backend: str, exports: Any, artifact: object) -> None:
         self.backend = backend
@@ -55,6 +80,13 @@ class Kernels:
 
     def __repr__(self) -> str:
         return f"<sandlink kernels on {self.backend!r} from {self._artifact}>"
+
+    def __reduce__(self) -> Any:
+        """Pickled as how it was loaded: unpickling loads the kernels (once per process), so
+        `spawn` pools, Dask and Ray can take an object of `load()` along."""
+        if self._how is None:
+            raise TypeError("only what sandlink.load() returns can be pickled")
+        return (reload, (self.backend, self._how))
 
     def parse_person(self, json: str | bytes | bytearray | memoryview) -> Person:
         """Parses one JSON document (strict RFC 8259) into a `Person`, or raises

@@ -60,6 +60,9 @@ class Masker:
     def __repr__(self) -> str:
         return f"<Masker key={self._key:#010x} offset={self._offset}>"
 
+    def __reduce__(self) -> Any:  # its kernels, key and place in the message
+        return (Masker, (self._kernels, self._key, self._offset))
+
 
 def _nbytes(buf: Any) -> int:
     """The byte length of a buffer `ws_mask_into` just accepted."""
