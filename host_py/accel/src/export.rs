@@ -13,7 +13,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::impl_::trampoline::{fastcall_cfunction_with_keywords as fastcall, MethodDef};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyString, PyTuple};
 
 use crate::guest::{self, CoreState, Memory};
 use crate::helpers::Helpers;
@@ -141,24 +141,6 @@ impl Export {
             }
             _ => Export::function(&slf),
         }
-    }
-
-    #[pyo3(signature = (*args, **kwargs))]
-    fn __call__<'py>(
-        &self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let keywords = match kwargs {
-            Some(kwargs) => kwargs
-                .iter()
-                .map(|(k, v)| Ok((k.cast_into::<PyString>()?, v)))
-                .collect::<PyResult<_>>()?,
-            None => Vec::new(),
-        };
-        let values = self.bind_arguments(py, args.iter(), keywords)?;
-        self.enter(py, &values)
     }
 }
 

@@ -179,6 +179,7 @@ impl Drop for Ticker {
 
 #[pymodule]
 fn _accel(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("C_FUNCTIONS", wasmtime::NAMES.to_vec())?;
     m.add_function(wrap_pyfunction!(wasmtime::bind, m)?)?;
     m.add_function(wrap_pyfunction!(wasmtime::time_guest_calls, m)?)?;
     m.add_class::<RawCall>()?;

@@ -350,9 +350,7 @@ impl<'py> Checker<'_, 'py> {
                 .into_bound(py);
             (pair.get_item(0)?, pair.get_item(1)?.extract()?)
         };
-        let Prep::Bytes(raw, ptr, n) = bytes_prep(raw)? else {
-            unreachable!("bytes_prep makes Bytes")
-        };
+        let (ptr, n) = bytes_of(&raw)?;
         Ok(Prep::Text(raw, ptr, n, units))
     }
 
@@ -416,10 +414,14 @@ fn utf8_of<'py>(v: &Bound<'py, PyAny>) -> Option<Prep<'py>> {
 }
 
 fn bytes_prep(raw: Bound<'_, PyAny>) -> PyResult<Prep<'_>> {
-    let bytes = raw.cast::<PyBytes>()?;
-    let slice = bytes.as_bytes();
-    let (ptr, n) = (slice.as_ptr(), slice.len());
+    let (ptr, n) = bytes_of(&raw)?;
     Ok(Prep::Bytes(raw, ptr, n))
+}
+
+/// Where a bytes object's bytes are, and how many (valid while it lives: they never change).
+fn bytes_of(raw: &Bound<'_, PyAny>) -> PyResult<(*const u8, usize)> {
+    let slice = raw.cast::<PyBytes>()?.as_bytes();
+    Ok((slice.as_ptr(), slice.len()))
 }
 
 fn prep_len(p: &Prep<'_>) -> usize {

@@ -50,7 +50,8 @@ pub fn api() -> PyResult<&'static Api> {
         .ok_or_else(|| PyRuntimeError::new_err("sandlink.host._accel is not bound to wasmtime"))
 }
 
-const NAMES: [&str; 8] = [
+/// The C functions the extension calls (`sandlink.host._ffi` binds them by these names).
+pub const NAMES: [&str; 8] = [
     "wasmtime_func_call_unchecked",
     "wasmtime_engine_increment_epoch",
     "wasmtime_memory_data",
@@ -105,7 +106,7 @@ pub fn bind(addresses: HashMap<String, usize>) -> PyResult<()> {
 /// holds at least `len` raw values (16 bytes each) for the function's checked core type;
 /// `trap` is writable.
 pub unsafe fn call(
-    py: Python<'_>,
+    _gil: Python<'_>,
     context: usize,
     func: usize,
     slots: usize,
@@ -118,8 +119,7 @@ pub unsafe fn call(
     // The guest may run for long, and the host functions it calls take the GIL themselves.
     // Released by hand, not with `py.detach`: nothing here touches Python, and detach's
     // bookkeeping costs as much as the rest of a small call's entry.
-    let _ = py;
-    // SAFETY: this thread holds the GIL (`py`); the call below does not use Python, and
+    // SAFETY: this thread holds the GIL (`_gil`); the call below does not use Python, and
     // the state is restored before anything else does.
     let error = unsafe {
         let saved = pyo3::ffi::PyEval_SaveThread();

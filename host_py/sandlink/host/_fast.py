@@ -503,6 +503,14 @@ class Session(Clock):
             self.call_raw(dtor, (rep,))
 
 
+def _in_core(name: str) -> Any:
+    """A session attribute kept in its `core` (`_accel.SessionCore`) instead."""
+    return property(
+        lambda session: getattr(session.core, name),
+        lambda session, value: setattr(session.core, name, value),
+    )
+
+
 class CompiledSession(Session):
     """A session of a host on the compiled call path: its `core` (`_accel.SessionCore`)
     holds what the compiled exports read on every call, the counters included."""
@@ -520,13 +528,10 @@ class CompiledSession(Session):
             [(a.memory or 0, a.realloc.value if a.realloc else 0) for a in self.abi],
         )
 
-    @property  # type: ignore[override]
-    def calls(self) -> int:
-        return self.core.calls
-
-    @calls.setter
-    def calls(self, n: int) -> None:
-        self.core.calls = n
+    # The counters and the kept exception live in the core, where the extension reads them.
+    calls = _in_core("calls")
+    in_host = _in_core("in_host")
+    pending = _in_core("pending")
 
     @property  # type: ignore[override]
     def retired(self) -> bool:  # also when the extension retired it (see _accel's guest.fail)
@@ -536,14 +541,6 @@ class CompiledSession(Session):
     def retired(self, value: bool) -> None:
         if value:
             self.core.retire()
-
-    @property  # type: ignore[override]
-    def pending(self) -> BaseException | None:
-        return self.core.pending
-
-    @pending.setter
-    def pending(self, exc: BaseException | None) -> None:
-        self.core.pending = exc
 
     def on_deadline(self, store: wasmtime.Store) -> None:
         # Behind a native guard: nothing escapes it as a garbage pointer (see _accel's guard).
@@ -562,14 +559,6 @@ class CompiledSession(Session):
         if python is not None:  # a resource intrinsic: behind a native guard too
             return _GUARDED_CALLBACK, self.core.guard(python, self.id)
         return callback, self.id
-
-    @property  # type: ignore[override]
-    def in_host(self) -> int:
-        return self.core.in_host
-
-    @in_host.setter
-    def in_host(self, n: int) -> None:
-        self.core.in_host = n
 
     def retire(self) -> None:
         self.core.retire()

@@ -72,21 +72,9 @@ def _load_accel() -> Any:
         from . import _accel  # type: ignore[attr-defined]
     except ImportError:
         return None
-    _accel.bind({name: _address(name) for name in _ACCEL_USES})
+    # The wasmtime C functions the compiled path calls, bound by address (see _accel).
+    _accel.bind({name: _address(name) for name in _accel.C_FUNCTIONS})
     return _accel
-
-
-# The wasmtime C functions the compiled path calls (bound by address, see _accel).
-_ACCEL_USES = (
-    "wasmtime_func_call_unchecked",
-    "wasmtime_engine_increment_epoch",
-    "wasmtime_memory_data",
-    "wasmtime_memory_data_size",
-    "wasmtime_context_set_fuel",
-    "wasmtime_caller_context",
-    "wasmtime_trap_new",
-    "wasmtime_error_new",
-)
 
 
 def _address(name: str) -> int:
