@@ -36,6 +36,7 @@ from sandlink.host._values import Variant as VariantValue
 REPO = Path(__file__).resolve().parents[2]
 ALLTYPES = REPO / "target" / "alltypes.wasm"
 FAULTS = REPO / "target" / "faults.wasm"
+HOSTRES = REPO / "target" / "hostres.wasm"
 
 
 def _guest(path: Path) -> Path:
@@ -54,6 +55,12 @@ def alltypes_wasm() -> Path:
 def faults_wasm() -> Path:
     """The misbehaving test guest component (built from tests/guests/faults)."""
     return _guest(FAULTS)
+
+
+@pytest.fixture(scope="session")
+def hostres_wasm() -> Path:
+    """The guest using a resource the host implements (built from tests/guests/hostres)."""
+    return _guest(HOSTRES)
 
 
 class Recorder:
@@ -114,6 +121,12 @@ def wat_builder(directory: Path, out: Path) -> Callable[[str], Path]:
         return built[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def wat(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`wat(name)`: tests/hostile/<name>.wat compiled to a component binary."""
+    return wat_builder(Path(__file__).resolve().parent / "hostile", tmp_path_factory.mktemp("wat"))
 
 
 def load_oracle(path: Any, imports: Any = None, **kwargs: Any) -> Any:

@@ -35,7 +35,6 @@ from typing import Any
 import pytest
 
 import sandlink
-from conftest import wat_builder
 from sandlink import Limits
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -281,12 +280,6 @@ def expect(
             [*map(SHORT.repr, args), *(f"{k}={SHORT.repr(v)}" for k, v in kwargs.items())]
         )
         check(out, want, f"[{backend}] {name}({spelled})")
-
-
-@pytest.fixture(scope="session")
-def wat(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """`wat(name)`: tests/hostile/<name>.wat compiled to a component binary."""
-    return wat_builder(HOSTILE, tmp_path_factory.mktemp("hostile"))
 
 
 def python_name(wit: str) -> str:

@@ -52,7 +52,7 @@ from ._errors import GuestTrap, MemoryLimitExceeded, SandlinkError
 from ._exports import Component, Host, expose
 from ._limits import Limits
 from ._resources import HELPERS as RESOURCE_HELPERS
-from ._resources import GuestResource, HandleTable
+from ._resources import GuestResource, HandleTable, hosted_drop
 from ._runtime import HELPERS, OutOfView
 from ._structure import (
     CoreRef,
@@ -63,6 +63,7 @@ from ._structure import (
     Structure,
     assign_record_classes,
     class_name,
+    missing_imports,
     resolve_imports,
 )
 from ._types import ResourceType
@@ -134,8 +135,9 @@ def _trap_from(session: Session | None, exc: BaseException, what: str) -> int:
         return ffi.new_trap("sandlink: a host function failed")
 
 
-def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]:
-    """The raw host function for `resource.new`, `resource.rep` or `resource.drop`."""
+def _intrinsic(kind: str, resource: int, dtor: int | None, hosted: bool) -> Callable[..., int]:
+    """The raw host function for `resource.new`, `resource.rep` or `resource.drop` (of a
+    resource the host implements (`hosted`): only drop, which closes the host's object)."""
 
     @interrupts.callback_entry
     def intrinsic(env: int, caller: int, raw: int, n: int, _s: Session | None = None) -> int:
@@ -152,7 +154,13 @@ def _intrinsic(kind: str, resource: int, dtor: int | None) -> Callable[..., int]
                 slot[0] = table.get(value)
             else:
                 rep = table.remove(value)
-                if dtor is not None:  # nested in the guest's call: no new clock
+                if hosted:
+                    _s.in_host += 1
+                    try:
+                        hosted_drop(rep)
+                    finally:
+                        _s.in_host -= 1
+                elif dtor is not None:  # nested in the guest's call: no new clock
                     _s.call_raw(dtor, (rep,), ctypes.c_void_p(ffi.caller_context(caller)))
             return 0
         except BaseException as exc:
@@ -647,7 +655,9 @@ class FastHost(Host):
             *(lw.function for lw in structure.lowered),
         ]
         self.record_classes = assign_record_classes(functions, classes or {})
-        self.resource_classes = {r.index: _resource_class(r) for r in structure.resources}
+        self.resource_classes = {
+            r.index: _resource_class(r) for r in structure.resources if r.defined
+        }
         self.raw_refs: list[CoreRef] = []
         self.raw_index: dict[CoreRef, int] = {}
         self.abi_keys: list[tuple[CoreRef | None, CoreRef | None]] = []
@@ -656,10 +666,9 @@ class FastHost(Host):
         # The resource intrinsics' Python functions (what compiled sessions guard natively).
         self.intrinsics: dict[CoreRef, Callable[..., int]] = {}
         self.lowered_abi: list[int | None] = []
-        given = resolve_imports(structure.imports, imports or {})
-        missing = sorted(
-            f.where for f in structure.imports if (f.interface, f.wit_name) not in given
-        )
+        hosted = [r for r in structure.resources if not r.defined]
+        given = resolve_imports(structure.imports, hosted, imports or {})
+        missing = missing_imports(structure.imports, hosted, given)
         if missing:
             raise SandlinkError(f"missing import: {', '.join(missing)}")
         self._define_imports(
@@ -672,10 +681,13 @@ class FastHost(Host):
         )
         for resource in structure.resources:
             dtor = None if resource.dtor is None else self._raw_ref(resource.dtor)
-            resource.cls._dtor = dtor  # type: ignore[union-attr]
-            for kind in ("new", "rep", "drop"):
+            if resource.defined:
+                resource.cls._dtor = dtor  # type: ignore[union-attr]
+            for kind in ("new", "rep", "drop") if resource.defined else ("drop",):
                 ref = CoreRef("intrinsic", resource.index, kind)
-                python = self.intrinsics[ref] = _intrinsic(kind, resource.index, dtor)
+                python = self.intrinsics[ref] = _intrinsic(
+                    kind, resource.index, dtor, not resource.defined
+                )
                 callback = ffi.UncheckedCallback(python)
                 self.callbacks[ref] = (callback, _func_type(_intrinsic_type(kind)))
         items = self._compile_exports()
@@ -824,7 +836,7 @@ class FastHost(Host):
         for fn in self.structure.exports:
             self._attach(items.setdefault(fn.interface, {}), fn, self._caller(fn))
         for resource in self.structure.resources:
-            if resource.name is not None:
+            if resource.defined and resource.name is not None:
                 scope = items.setdefault(resource.interface, {})
                 name = class_name(resource.name)
                 if scope.get(name, resource.cls) is not resource.cls:

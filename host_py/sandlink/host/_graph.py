@@ -26,6 +26,7 @@ from ._structure import (
     Step,
     Structure,
     check_supported,
+    host_resources,
     python_name,
 )
 from ._types import (
@@ -172,9 +173,12 @@ class _Evaluator:
             return self.lower(d, scope)
         if isinstance(d, b.CanonResource):
             resource = scope.get("type", d.type)
-            if not isinstance(resource, ResourceType) or not resource.defined:
-                raise UnsupportedTypeError(
-                    f"resource.{d.kind} of a resource the host would implement is not supported"
+            if not isinstance(resource, ResourceType):
+                raise SandlinkError(f"invalid component: resource.{d.kind} of a non-resource")
+            if not resource.defined and d.kind != "drop":
+                raise SandlinkError(
+                    f"invalid component: resource.{d.kind} of {resource.describe()}, "
+                    "which the host implements"
                 )
             ref = CoreRef("intrinsic", self.resource_index(resource), d.kind)
             self.ref_types[ref] = CoreType("func", ("i32",), () if d.kind == "drop" else ("i32",))
@@ -264,7 +268,11 @@ class _Evaluator:
         if kind == "func":
             return self.imported_function(None, d.name, self.extern(d.extern, scope, d.name))
         if kind == "instance":
-            return _ImportedInstance(d.name, self.extern(d.extern, scope, d.name))
+            instance_type = self.extern(d.extern, scope, d.name)
+            for item in instance_type.exports.values():
+                if isinstance(item, ResourceType) and not item.defined:
+                    item.interface = item.interface or d.name
+            return _ImportedInstance(d.name, instance_type)
         if kind == "type":
             value = self.extern(d.extern, scope, d.name)
             if isinstance(value, ResourceType) and value.name is None:
@@ -468,6 +476,8 @@ def read_structure(
         check_supported(fn, exported=True)
     for lowered in evaluator.lowered:
         check_supported(lowered.function, exported=False)
+    for resource in host_resources([lowered.function for lowered in evaluator.lowered]):
+        evaluator.resource_index(resource)  # its handles get a table too
     checks = _raw_calls(evaluator, exports)
     return Structure(
         evaluator.steps,

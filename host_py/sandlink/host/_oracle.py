@@ -27,6 +27,7 @@ types:
 from __future__ import annotations
 
 import inspect
+import itertools
 import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -48,12 +49,14 @@ from ._errors import (
 from ._exports import Component, Host, expose
 from ._limits import Limits
 from ._reflect import Reflection
+from ._resources import hosted_drop
 from ._structure import (
     Function,
     Param,
     assign_record_classes,
     check_supported,
     class_name,
+    missing_imports,
     resolve_imports,
 )
 from ._types import (
@@ -309,19 +312,26 @@ def to_wasmtime(ty: ValType, value: Any, name: str, lent: _Lent | None = None) -
 
 
 class _Lent:
-    """The resource objects one call's arguments pass, by ownership and by borrow."""
+    """The resource objects one call's arguments pass, by ownership and by borrow; or, for
+    an import's result (`hosted`), the instance whose handles the host's objects become."""
 
-    __slots__ = ("borrowed", "owned")
+    __slots__ = ("borrowed", "hosted", "owned")
 
-    def __init__(self) -> None:
+    def __init__(self, hosted: _Instance | None = None) -> None:
         self.owned: list[ResourceObject] = []
         self.borrowed: list[ResourceObject] = []
+        self.hosted = hosted
 
 
 def _lower_resource(ty: Own | Borrow, value: Any, name: str, lent: _Lent | None) -> Any:
     cls = ty.resource.cls
     if cls is None:
         raise UnsupportedTypeError(f"{name}: {ty.describe()} has no Python class")
+    if not ty.resource.defined:  # the host's object, handed to the guest
+        assert lent is not None and lent.hosted is not None and isinstance(ty, Own)
+        if not isinstance(value, cls):
+            raise TypeError(f"{name} must be a {cls.__name__}, not {type(value).__name__}")
+        return wc.ResourceHost.own(lent.hosted.keep(value), ty.resource.index)
     if type(value) is not cls:
         raise TypeError(f"{name} must be a {cls.__name__}, not {type(value).__name__}")
     handle = value._live()
@@ -351,7 +361,7 @@ Lift = Callable[[ResourceType, Any], Any]
 
 def from_wasmtime(ty: ValType, raw: Any, lift: Lift | None = None) -> Any:
     """A wasmtime-py value of type `ty` in our representation; `lift(resource, handle)` turns
-    an `own<R>` handle into our object (without it, owned resources are unsupported)."""
+    a resource handle into our object (without it, resources are unsupported)."""
     match ty:
         case Bool() | Int() | Float() | Char() | String() | Enum():
             return raw
@@ -376,7 +386,7 @@ def from_wasmtime(ty: ValType, raw: Any, lift: Lift | None = None) -> Any:
             return VariantValue(case, value)
         case Flags():
             return frozenset(raw)
-        case Own() if lift is not None:
+        case Own() | Borrow() if lift is not None:
             return lift(ty.resource, raw)
     raise UnsupportedTypeError(f"{ty.describe()} cannot be handed to the host")
 
@@ -506,7 +516,17 @@ class ResourceObject:
 class _Instance(Clock):
     """One thread's Store and component instance (wasmtime-py objects are not thread-safe)."""
 
-    __slots__ = ("__weakref__", "depth", "funcs", "orphans", "retired", "store", "thread")
+    __slots__ = (
+        "__weakref__",
+        "depth",
+        "funcs",
+        "hosted",
+        "orphans",
+        "reps",
+        "retired",
+        "store",
+        "thread",
+    )
 
     def __init__(self, timeout: float | None) -> None:
         super().__init__(timeout)
@@ -518,6 +538,14 @@ class _Instance(Clock):
         # Handles of resource objects collected while open, dropped at the next outermost
         # call (list.append is atomic, so `__del__` may add from any thread).
         self.orphans: list[wc.ResourceAny] = []
+        self.hosted: dict[int, Any] = {}  # the host's objects the guest has handles to, by rep
+        self.reps = itertools.count(1)
+
+    def keep(self, obj: Any) -> int:
+        """A rep for a host object handed to the guest."""
+        rep = next(self.reps)
+        self.hosted[rep] = obj
+        return rep
 
 
 # wasmtime.component reports traps as errors whose text names the trap; the fast host gets
@@ -570,7 +598,7 @@ class OracleHost(Host):
             self._component = wc.Component(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
             raise SandlinkError(f"invalid component: {exc}") from None
-        reflection = Reflection(self._component, self.engine)
+        reflection = self._reflection = Reflection(self._component, self.engine)
         self.exports = reflection.exports
         self.imports = reflection.imports
         self.record_classes = assign_record_classes([*self.exports, *self.imports], classes or {})
@@ -604,41 +632,78 @@ class OracleHost(Host):
     # -- imports ----------------------------------------------------------------------------
 
     def _link(self, imports: Mapping[str, Mapping[str, Callable[..., Any]]]) -> wc.Linker:
-        given = resolve_imports(self.imports, imports)
-        missing = sorted(
-            fn.where for fn in self.imports if (fn.interface, fn.wit_name) not in given
-        )
+        linker = wc.Linker(self.engine)
+        declared = self.imports
+        hosted = [r for _, r in self._reflection.resources if not r.defined]
+        for index, resource in enumerate(hosted):
+            resource.index = index  # its wasmtime host type
+        given = resolve_imports(declared, hosted, imports)
+        missing = missing_imports(declared, hosted, given)
         if missing:
             raise SandlinkError(f"missing import: {', '.join(missing)}")
-        linker = wc.Linker(self.engine)
         by_interface: dict[str | None, list[Function]] = {}
-        for fn in self.imports:
+        for fn in declared:
             by_interface.setdefault(fn.interface, []).append(fn)
+        for resource in hosted:
+            by_interface.setdefault(resource.interface, [])
         with linker.root() as root:
             for interface, functions in by_interface.items():
                 if interface is None:
-                    self._define(root, functions, given)
+                    self._define(root, interface, functions, hosted, given)
                 else:
                     with root.add_instance(interface) as instance:
-                        self._define(instance, functions, given)
+                        self._define(instance, interface, functions, hosted, given)
         return linker
 
     def _define(
-        self, target: wc.LinkerInstance, functions: list[Function], given: dict[Any, Any]
+        self,
+        target: wc.LinkerInstance,
+        interface: str | None,
+        functions: list[Function],
+        hosted: list[ResourceType],
+        given: dict[Any, Any],
     ) -> None:
+        for resource in hosted:
+            if resource.interface == interface:
+                target.add_resource(
+                    resource.name or "", wc.ResourceType.host(resource.index), self._hosted_drop
+                )
         for fn in functions:
             target.add_func(fn.wit_name, self._host_func(fn, given[(fn.interface, fn.wit_name)]))
+
+    def _hosted_drop(self, _store: Any, rep: int) -> None:
+        """The guest dropped its handle to a host object."""
+        instance = getattr(self.local, "instance", None)
+        if instance is not None and rep in instance.hosted:
+            hosted_drop(instance.hosted.pop(rep))
+
+    def _lift_hosted(self, store: Any) -> Callable[[ResourceType, Any], Any]:
+        """How a host function's arguments find the host objects the guest passes."""
+        instance = self.local.instance
+
+        def lift(resource: ResourceType, handle: wc.ResourceAny) -> Any:
+            host = handle.to_host(store)
+            if host.type != resource.index:
+                raise GuestTrap(f"a handle of another resource passed as {resource.describe()}")
+            table = instance.hosted
+            return table.pop(host.rep) if handle.owned else table[host.rep]
+
+        return lift
 
     def _host_func(self, fn: Function, callback: Callable[..., Any]) -> Callable[..., Any]:
         local = self.local
 
         def host(_store: Any, *raw_args: Any) -> Any:
             try:
-                args = [from_wasmtime(p.type, a) for p, a in zip(fn.params, raw_args, strict=True)]
+                lift = self._lift_hosted(_store)
+                args = [
+                    from_wasmtime(p.type, a, lift) for p, a in zip(fn.params, raw_args, strict=True)
+                ]
                 result = callback(*args)
                 if fn.result is None:
                     return None
-                return to_wasmtime(fn.result, result, f"result of {fn.where}")
+                hosted = _Lent(self.local.instance)
+                return to_wasmtime(fn.result, result, f"result of {fn.where}", hosted)
             except BaseException as exc:
                 # wasmtime-py lets a BaseException (KeyboardInterrupt) escape its ctypes
                 # trampoline, which crashes the process: keep it, fail the call, re-raise later.

@@ -1,8 +1,11 @@
-"""Resources the component defines, as Python objects of the fast host.
+"""Resources the component defines, as Python objects of the fast host, and the handles
+the guest holds to objects of the resources the host implements.
 
 Each session (one thread's Store and instance) has one `HandleTable` per resource type,
 as the canonical ABI prescribes: the guest's `resource.new` puts a rep in and gets a
 handle, `resource.rep` reads it, `resource.drop` takes it out (running the destructor).
+For a resource the host implements, the table holds the host's objects themselves: the
+guest can only hold, lend, give back or drop them (`hosted_drop` calls their `close()`).
 An `own<R>` the guest returns is taken out of the table: the Python object then holds the
 rep itself. Passing it back as `own<R>` puts it in again (and the object gives it away);
 a `borrow<R>` into the implementing instance is the rep. Handles are checked: an unknown
@@ -21,18 +24,19 @@ from ._errors import GuestTrap, MemoryLimitExceeded, StaleResourceError
 
 
 class HandleTable:
-    """The handles of one resource type in one session: handle -> rep, with a cap."""
+    """The handles of one resource type in one session: handle -> rep (the host's object,
+    for a resource the host implements), with a cap."""
 
     __slots__ = ("cap", "free", "live", "reps", "what")
 
     def __init__(self, what: str, cap: int | None) -> None:
         self.what = what
         self.cap = cap
-        self.reps: list[int | None] = [None]  # handle 0 is never valid
+        self.reps: list[Any] = [None]  # handle 0 is never valid
         self.free: list[int] = []
         self.live = 0
 
-    def add(self, rep: int) -> int:
+    def add(self, rep: Any) -> int:
         if self.cap is not None and self.live >= self.cap:
             raise MemoryLimitExceeded(
                 f"more than {self.cap} live {self.what} handles (Limits.handles)"
@@ -45,13 +49,13 @@ class HandleTable:
         self.reps.append(rep)
         return len(self.reps) - 1
 
-    def get(self, handle: int) -> int:
+    def get(self, handle: int) -> Any:
         rep = self.reps[handle] if 0 < handle < len(self.reps) else None
         if rep is None:
             raise GuestTrap(f"{handle} is not a live {self.what} handle")
         return rep
 
-    def remove(self, handle: int) -> int:
+    def remove(self, handle: int) -> Any:
         rep = self.get(handle)
         self.reps[handle] = None
         self.free.append(handle)
@@ -176,4 +180,24 @@ def take(session: Any, table: HandleTable, handle: int, cls: type) -> GuestResou
     return cls._adopt(session, table.remove(handle))  # type: ignore[attr-defined]
 
 
-HELPERS = {"_borrow_check": borrow_check, "_own_check": own_check, "_give": give, "_take": take}
+def hosted_check(where: str, obj: Any, cls: type) -> Any:
+    """Check an object of a resource the host implements, handed to the guest."""
+    if not isinstance(obj, cls):
+        raise TypeError(f"{where} must be a {cls.__name__}, not {type(obj).__name__}")
+    return obj
+
+
+def hosted_drop(obj: Any) -> None:
+    """The guest dropped its last handle to a host object: its `close()`, if it has one."""
+    close = getattr(type(obj), "close", None)
+    if close is not None:
+        close(obj)
+
+
+HELPERS = {
+    "_borrow_check": borrow_check,
+    "_own_check": own_check,
+    "_give": give,
+    "_take": take,
+    "_hosted_check": hosted_check,
+}

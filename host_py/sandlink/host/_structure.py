@@ -6,7 +6,8 @@
 - `exports`: every function the component exports (top level or in an interface), with
   its WIT type and the core function, memory, realloc and post-return it lifts with;
 - `lowered`: every imported function a core module calls, with its lowering options;
-- `resources`: the resource types the component defines, with their destructors.
+- `resources`: the resource types the component defines, with their destructors, and
+  those it imports (which the host implements): one handle table each.
 
 `_graph.read_structure` reads it from the component binary; the startup cache keeps it
 (pickled), so a cached load never parses the binary. Also here: the Python spelling of
@@ -201,7 +202,7 @@ class Structure(NamedTuple):
     exports: list[Function]
     imports: list[Function]  # every function the component imports (the user provides them)
     lowered: list[Lowered]
-    resources: list[ResourceType]  # defined by the component: index = handle table
+    resources: list[ResourceType]  # defined or imported by the component: index = table
     interfaces: list[str]  # exported interfaces, in order
     types: dict[str | None, dict[str, Any]]  # exported types by interface, then WIT name
     checks: list[tuple[CoreRef, CoreType, str]]  # raw-called core funcs and their types
@@ -216,14 +217,17 @@ def check_supported(fn: Function, exported: bool) -> None:
                 raise UnsupportedTypeError(
                     f"{fn.where}: WIT type {part.describe()} is not supported"
                 )
-            if isinstance(part, (Own, Borrow)) and not part.resource.defined:
+            if not isinstance(part, (Own, Borrow)):
+                continue
+            hosted = not part.resource.defined
+            if hosted and exported:
                 raise UnsupportedTypeError(
-                    f"{fn.where}: {part.describe()} is a resource the host would implement, "
-                    "which is not supported yet"
+                    f"{fn.where}: {part.describe()} is a resource the host implements, "
+                    "which exports cannot pass yet"
                 )
-            if isinstance(part, Borrow) and not exported:
+            if isinstance(part, Borrow) and not exported and not hosted:
                 raise UnsupportedTypeError(f"{fn.where}: {part.describe()} handed to the host")
-            if isinstance(part, (Own, Borrow)) and fn.core is not None and not exported:
+            if fn.core is not None and not exported:
                 raise UnsupportedTypeError(
                     f"{fn.where}: passing resources between the parts of a composed "
                     "component is not supported"
@@ -257,36 +261,110 @@ def assign_record_classes(
 
 
 def resolve_imports(
-    declared: Sequence[Function], imports: Mapping[str, Mapping[str, Callable[..., Any]]]
+    declared: Sequence[Function],
+    resources: Sequence[ResourceType],
+    imports: Mapping[str, Mapping[str, Any]],
 ) -> dict[tuple[str | None, str], Callable[..., Any]]:
-    """Match the user's `imports` to the functions a component imports.
+    """Match the user's `imports` to the functions and resources a component imports.
 
     Interface keys: the full name (`pkg:ns/iface@ver`), the bare name (`iface`, also in
     its Python spelling), or `$root` for top-level functions. Function keys: the WIT name
-    or its Python spelling. Unknown keys are a ValueError naming them. Returns the
-    callables by (interface, WIT name).
+    or (plain functions) its Python spelling. A resource the host implements (one of
+    `resources`) is given as a class, keyed by its WIT or class name: it becomes the
+    resource's `cls`, and its constructor, methods and static functions are the class,
+    its methods and its static methods unless given by WIT name. Unknown keys are a
+    ValueError naming them. Returns the callables by (interface, WIT name).
     """
     if not isinstance(imports, Mapping):
         raise TypeError(f"imports must be a mapping, not {type(imports).__name__}")
     by_interface: dict[str | None, list[Function]] = {}
     for fn in declared:
         by_interface.setdefault(fn.interface, []).append(fn)
+    for resource in resources:
+        by_interface.setdefault(resource.interface, [])
     given: dict[tuple[str | None, str], Callable[..., Any]] = {}
-    for key, functions in imports.items():
+    classes: list[tuple[ResourceType, type]] = []
+    for key, items in imports.items():
         interface = _find_interface(key, by_interface)
-        if not isinstance(functions, Mapping):
-            raise TypeError(f"imports[{key!r}] must be a mapping of function names to callables")
-        for name, target in functions.items():
-            fn = next((f for f in by_interface[interface] if name in (f.wit_name, f.name)), None)
+        if not isinstance(items, Mapping):
+            raise TypeError(f"imports[{key!r}] must be a mapping of names to callables")
+        for name, target in items.items():
+            resource = next(
+                (
+                    r
+                    for r in resources
+                    if r.interface == interface and name in (r.name, class_name(r.name or ""))
+                ),
+                None,
+            )
+            if resource is not None:
+                if not isinstance(target, type):
+                    raise TypeError(
+                        f"imports: resource {resource.name} must be given as a class, "
+                        f"not {type(target).__name__}"
+                    )
+                classes.append((resource, target))
+                continue
+            fn = next(
+                (
+                    f
+                    for f in by_interface[interface]
+                    if name == f.wit_name or (f.kind == "function" and name == f.name)
+                ),
+                None,
+            )
             if fn is None:
                 names = sorted(f.wit_name for f in by_interface[interface])
-                raise ValueError(f"imports: {interface or ROOT} has no function {name!r} ({names})")
+                names += sorted(r.name or "" for r in resources if r.interface == interface)
+                raise ValueError(f"imports: {interface or ROOT} has no {name!r} ({names})")
             if not callable(target):
                 raise TypeError(
                     f"imports: {fn.where} must be callable, not {type(target).__name__}"
                 )
             given[(fn.interface, fn.wit_name)] = target
+    for resource, cls in classes:
+        resource.cls = cls
+        for fn in by_interface[resource.interface]:
+            if fn.kind != "function" and (fn.interface, fn.wit_name) not in given:
+                owner = fn.wit_name[1:].split("]", 1)[1].split(".", 1)[0]
+                if owner == resource.name:
+                    given[(fn.interface, fn.wit_name)] = _member(cls, fn)
     return given
+
+
+def _member(cls: type, fn: Function) -> Callable[..., Any]:
+    """What implements resource function `fn` on the user's class `cls`."""
+    if fn.kind == "constructor":
+        return cls
+    target = getattr(cls, fn.name, None)
+    if not callable(target):
+        raise ValueError(f"imports: {cls.__name__} has no {fn.kind} {fn.name!r} (for {fn.where})")
+    return target
+
+
+def host_resources(functions: Sequence[Function]) -> list[ResourceType]:
+    """The resources these imported functions pass that the host implements, in order."""
+    found: list[ResourceType] = []
+    for fn in functions:
+        for ty in fn.type.types():
+            for part in ty.walk():
+                if isinstance(part, (Own, Borrow)) and not part.resource.defined:
+                    if part.resource not in found:
+                        found.append(part.resource)
+    return found
+
+
+def missing_imports(
+    declared: Sequence[Function],
+    resources: Sequence[ResourceType],
+    given: Mapping[tuple[str | None, str], Any],
+) -> list[str]:
+    """What the user's imports lack: functions, and classes of host resources."""
+    missing = [f.where for f in declared if (f.interface, f.wit_name) not in given]
+    for r in resources:
+        if r.cls is None:
+            missing.append(f"{r.interface}#{r.name} (a class)" if r.interface else f"{r.name}")
+    return sorted(missing)
 
 
 def _find_interface(key: str, by_interface: dict[str | None, list[Function]]) -> str | None:

@@ -894,8 +894,9 @@ class Result(_Cases):
 
 class ResourceType:
     """A resource type. `defined`: the component implements it (its `rep` is an i32 the
-    guest chose); otherwise the host would (not supported yet). `cls` is the Python class
-    the host exposes it as; `index` numbers its handle table within a session."""
+    guest chose); otherwise the host does, and the guest's handles stand for objects of
+    `cls`, the user's class. `cls` is the Python class the host exposes it as; `index`
+    numbers its handle table within a session."""
 
     __slots__ = ("cls", "defined", "dtor", "index", "interface", "name")
 
@@ -946,6 +947,13 @@ class _Handle(ValType):
     def accel_details(self) -> tuple:
         return (self.resource.index, self.resource.cls)
 
+    def compiles(self) -> bool:
+        return self.resource.defined  # the host's own resources run as generated Python
+
+    def host_check(self, em: Emitter, value: str, where: str) -> str:
+        """Check an object of a resource the host implements (its class is the user's)."""
+        return em.bind(f"_hosted_check({where!r}, {value}, {self.cls(em)})")
+
 
 class Own(_Handle):
     """An owned handle: lowering moves the Python object's resource into the guest."""
@@ -957,13 +965,20 @@ class Own(_Handle):
         return f"own<{self.resource.describe()}>"
 
     def check(self, em: Emitter, value: str, where: str) -> str:
+        if not self.resource.defined:
+            return self.host_check(em, value, where)
         return em.bind(f"_own_check(_s, {where!r}, {value}, {self.cls(em)}, _moved)")
 
     def lower(self, em: Emitter, prepared: str) -> list[str]:
+        if not self.resource.defined:  # the object itself goes in the guest's table
+            return [em.bind(f"{self.table(em)}.add({prepared})")]
         return [em.bind(f"_give(_s, {self.table(em)}, {prepared})")]
 
     def lift(self, em: Emitter, slots: Iterator[str]) -> str:
-        return em.bind(f"_take(_s, {self.table(em)}, {next(slots)} & 0xFFFFFFFF, {self.cls(em)})")
+        handle = f"{next(slots)} & 0xFFFFFFFF"
+        if not self.resource.defined:  # the guest gives the host's object back
+            return em.bind(f"{self.table(em)}.remove({handle})")
+        return em.bind(f"_take(_s, {self.table(em)}, {handle}, {self.cls(em)})")
 
 
 class Borrow(_Handle):
@@ -982,7 +997,9 @@ class Borrow(_Handle):
         return [prepared]
 
     def lift(self, em: Emitter, slots: Iterator[str]) -> str:
-        raise AssertionError("borrows of component-defined resources are never lifted")
+        # Only the host's resources are lent to the host (`check_supported`).
+        assert not self.resource.defined
+        return em.bind(f"{self.table(em)}.get({next(slots)} & 0xFFFFFFFF)")
 
 
 class Unsupported(ValType):

@@ -4,7 +4,7 @@
 ;; runs). There are no imported functions, only the imported resource type:
 ;;   import t: resource
 ;;   export drop: func(x: own<t>)
-;; sandlink only maps resources the component exports, so this cannot load.
+;; Its export takes the host's resource, which sandlink cannot do yet, so this cannot load.
 (component
   (import "t" (type $t (sub resource)))
   (core func $drop-t (canon resource.drop $t))
