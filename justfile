@@ -6,12 +6,14 @@ venv := ".venv"
 python := venv / "bin/python"
 artifacts := "host_py/sandlink/_artifacts"
 wasm_target := "wasm32-unknown-unknown"
+wasi_target := "wasm32-wasip2"
 
 default: run
 
-# Venv with the pinned Python packages, the wasm32 target and the pinned wasm-tools (idempotent).
+# Venv with the pinned Python packages, the wasm32 targets and the pinned wasm-tools (idempotent).
 setup:
     rustup target add {{wasm_target}} >/dev/null
+    rustup target add {{wasi_target}} >/dev/null
     if [ "$(wasm-tools --version 2>/dev/null | cut -d' ' -f2)" != "{{wasm_tools_version}}" ]; then \
         cargo install --locked --quiet wasm-tools@{{wasm_tools_version}}; fi
     [ -x {{python}} ] || python3 -m venv {{venv}}
@@ -40,12 +42,20 @@ build-accel:
 
 build: build-wasm build-native build-accel
 
-# Test-only components (host_py/tests/guests/*): target/<name>.wasm.
+# Test-only components: target/<name>.wasm. host_py/tests/guests/* build for {{wasm_target}}
+# (no WASI imports) and are wrapped by `wasm-tools component new`; host_py/tests/wasi_guests/*
+# build for {{wasi_target}}, for which rustc links a component importing WASI 0.2 itself.
 build-test-guests:
     for guest in host_py/tests/guests/*/; do \
         name=$(basename "$guest"); \
         cargo build --release --locked --target {{wasm_target}} -p "$name"; \
         wasm-tools component new "target/{{wasm_target}}/release/$name.wasm" -o "target/$name.wasm"; \
+        wasm-tools validate --features component-model "target/$name.wasm"; \
+    done
+    for guest in host_py/tests/wasi_guests/*/; do \
+        name=$(basename "$guest"); \
+        cargo build --release --locked --target {{wasi_target}} -p "$name"; \
+        cp "target/{{wasi_target}}/release/$name.wasm" "target/$name.wasm"; \
         wasm-tools validate --features component-model "target/$name.wasm"; \
     done
 
@@ -74,7 +84,9 @@ soak *args: setup build
 lint: setup
     cargo fmt --all --check
     cargo clippy --locked --all-targets -p sandlink -p sandlink-accel -- -D warnings
-    cargo clippy --locked --target {{wasm_target}} --workspace --exclude sandlink-accel -- -D warnings
+    cargo clippy --locked --target {{wasm_target}} --workspace --exclude sandlink-accel --exclude wasi_cli -- -D warnings
+    # Separately: wasi_cli's wit-bindgen `std` feature would unify into the no_std kernels' build.
+    cargo clippy --locked --target {{wasi_target}} -p wasi_cli -- -D warnings
     {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench tools
     {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench tools
 

@@ -28,6 +28,7 @@ from ._model import JsonError
 from ._version import __version__
 from .host import (
     Err,
+    GuestExit,
     GuestTrap,
     Limits,
     MemoryLimitExceeded,
@@ -38,6 +39,7 @@ from .host import (
     Timeout,
     UnsupportedTypeError,
     Variant,
+    Wasi,
     load_component,
     memory_view,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "Buffer",
     "Err",
     "Friend",
+    "GuestExit",
     "GuestTrap",
     "JsonError",
     "Kernels",
@@ -62,6 +65,7 @@ __all__ = [
     "Timeout",
     "UnsupportedTypeError",
     "Variant",
+    "Wasi",
     "__version__",
     "load",
     "load_component",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._errors import (
+    GuestExit,
     GuestTrap,
     MemoryLimitExceeded,
     OutOfFuel,
@@ -27,6 +28,7 @@ from ._errors import (
 )
 from ._limits import Limits
 from ._values import Err, Ok, Variant
+from .wasi import Wasi
 
 
 def memory_view(resource: Any, address: int, length: int) -> memoryview:
@@ -42,6 +44,7 @@ def memory_view(resource: Any, address: int, length: int) -> memoryview:
 __all__ = [
     "COMPILED",
     "Err",
+    "GuestExit",
     "GuestTrap",
     "Imports",
     "Limits",
@@ -53,6 +56,7 @@ __all__ = [
     "Timeout",
     "UnsupportedTypeError",
     "Variant",
+    "Wasi",
     "load_component",
     "memory_view",
 ]
@@ -101,6 +105,7 @@ def load_component(
     limits: Limits | None = None,
     cache_dir: str | os.PathLike | Literal[False] | None = None,
     compiled: bool | None = None,
+    wasi: Any = None,
 ) -> Any:
     """Load any component: its exports become methods (Python spelling: `parse_person`).
 
@@ -113,6 +118,9 @@ def load_component(
     `compiled` picks the `wasm` backend's call path: the compiled one (`COMPILED` says
     whether it is installed; True requires it), or the pure-Python one (False); the default
     is the compiled one when it is there (it is not under SANDLINK_PURE=1).
+    `wasi` runs a component that imports WASI 0.2: a `sandlink.Wasi` saying what it may
+    use (arguments, environment, stdin, stdout/stderr, preopened directories), or True for
+    nothing but clocks and random numbers (its output goes to the `sandlink.wasi` logger).
     """
     from ._backends import backend as check_backend
 
@@ -122,6 +130,15 @@ def load_component(
     limits = Limits() if limits is None else limits
     if not isinstance(limits, Limits):
         raise TypeError(f"limits must be a sandlink.Limits, not {type(limits).__name__}")
+    if wasi is not None and wasi is not False:
+        if wasi is True:
+            wasi = Wasi()
+        elif not isinstance(wasi, Wasi):
+            raise TypeError(
+                f"wasi must be a sandlink.Wasi, True or None, not {type(wasi).__name__}"
+            )
+    else:
+        wasi = None
     if isinstance(path, (bytes, bytearray, memoryview)):
         wasm, label = bytes(path), f"<{len(path)} bytes>"
     else:
@@ -134,8 +151,10 @@ def load_component(
         from ._fast import FastHost
 
         directory = None if cache_dir is False else Path(cache_dir or default_dir()).absolute()
-        host = FastHost(wasm, label, imports, classes, limits, Cache(directory), compiled_path)
+        host = FastHost(
+            wasm, label, imports, classes, limits, Cache(directory), compiled_path, wasi
+        )
         return host.component
     from ._oracle import OracleHost
 
-    return OracleHost(wasm, label, imports, classes, limits).component
+    return OracleHost(wasm, label, imports, classes, limits, wasi).component

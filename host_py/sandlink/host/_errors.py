@@ -35,6 +35,15 @@ class MemoryLimitExceeded(GuestTrap):
     """The guest needed more linear memory than `Limits.memory` allows."""
 
 
+class GuestExit(SandlinkError):
+    """The guest called WASI's `exit`: `code` is its status (0 for success). The call that
+    exited raises this; the component's next call runs in a fresh instance."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"the guest exited with status {code}")
+        self.code = code
+
+
 class StaleResourceError(SandlinkError, ValueError):
     """A resource (e.g. a guest buffer) was used after `close()`, or after the instance it
     lived in was discarded by a trap, or from a thread other than the one that made it."""

@@ -65,6 +65,7 @@ from ._structure import (
     class_name,
     missing_imports,
     resolve_imports,
+    wasi_hint,
 )
 from ._types import ResourceType
 
@@ -616,6 +617,7 @@ class FastHost(Host):
         limits: Limits,
         cache: Cache,
         compiled: bool,
+        wasi: Any = None,
     ) -> None:
         super().__init__(label, limits)
         self.cache = cache
@@ -667,10 +669,17 @@ class FastHost(Host):
         self.intrinsics: dict[CoreRef, Callable[..., int]] = {}
         self.lowered_abi: list[int | None] = []
         hosted = [r for r in structure.resources if not r.defined]
-        given = resolve_imports(structure.imports, hosted, imports or {})
+        imports = imports or {}
+        self.wasi: Any = None
+        if wasi is not None:  # imported only then: WASI costs nothing to those without it
+            from .wasi._context import Context
+
+            self.wasi = Context(wasi, limits.timeout, limits.memory)
+            imports = self.wasi.with_imports(structure.imports, hosted, imports)
+        given = resolve_imports(structure.imports, hosted, imports)
         missing = missing_imports(structure.imports, hosted, given)
         if missing:
-            raise SandlinkError(f"missing import: {', '.join(missing)}")
+            raise SandlinkError(f"missing import: {', '.join(missing)}{wasi_hint(missing, wasi)}")
         self._define_imports(
             [
                 self._caller(lw.function, nested=True)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import struct
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
@@ -40,6 +41,7 @@ from . import _interrupts as interrupts
 from ._checks import check_buffer, check_int, check_str
 from ._engine import Clock
 from ._errors import (
+    GuestExit,
     GuestTrap,
     MemoryLimitExceeded,
     SandlinkError,
@@ -58,6 +60,7 @@ from ._structure import (
     class_name,
     missing_imports,
     resolve_imports,
+    wasi_hint,
 )
 from ._types import (
     Bool,
@@ -564,6 +567,43 @@ def _trap_code(message: str) -> str | None:
     return next((code for text, code in _TRAP_TEXT.items() if text in message), None)
 
 
+def _wasip2(interface: str | None) -> bool:
+    return interface is not None and interface.startswith("wasi:") and "@0.2." in interface
+
+
+class _WasiConfig:
+    """`sandlink.Wasi` as wasmtime's own WASI (`WasiConfig`): one config per Store."""
+
+    def __init__(self, wasi: Any) -> None:
+        from .wasi._cli import sink
+
+        self.wasi = wasi
+        self.stdin_file = None
+        if wasi.stdin:  # wasmtime reads stdin only from a file
+            self.stdin_file = tempfile.NamedTemporaryFile(prefix="sandlink-stdin-")
+            self.stdin_file.write(wasi.stdin)
+            self.stdin_file.flush()
+        self.outputs = {
+            name: target if target == "inherit" or callable(target) else sink(None, name).write
+            for name, target in (("stdout", wasi.stdout), ("stderr", wasi.stderr))
+        }
+
+    def config(self) -> wasmtime.WasiConfig:
+        wasi, config = self.wasi, wasmtime.WasiConfig()
+        config.argv = wasi.args
+        config.env = list(wasi.env.items())
+        if self.stdin_file is not None:
+            config.stdin_file = self.stdin_file.name
+        for name, target in self.outputs.items():
+            if target == "inherit":
+                getattr(config, f"inherit_{name}")()
+            else:
+                setattr(config, f"{name}_custom", target)
+        for guest, (host, writable) in wasi.preopens.items():
+            config.preopen_dir(host, guest, writable)
+        return config
+
+
 class _HostFailed(Exception):
     """Stands in for a host function's exception while it crosses wasmtime-py."""
 
@@ -592,8 +632,10 @@ class OracleHost(Host):
         imports: Mapping[str, Mapping[str, Callable[..., Any]]] | None,
         classes: Mapping[str, type] | None,
         limits: Limits,
+        wasi: Any = None,
     ) -> None:
         super().__init__(label, limits)
+        self._wasi = None if wasi is None else _WasiConfig(wasi)
         try:
             self._component = wc.Component(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
@@ -635,12 +677,18 @@ class OracleHost(Host):
         linker = wc.Linker(self.engine)
         declared = self.imports
         hosted = [r for _, r in self._reflection.resources if not r.defined]
+        if self._wasi is not None:  # wasmtime's own WASI: what it implements is not ours
+            linker.add_wasip2()
+            declared = [f for f in declared if not _wasip2(f.interface)]
+            hosted = [r for r in hosted if not _wasip2(r.interface)]
         for index, resource in enumerate(hosted):
             resource.index = index  # its wasmtime host type
         given = resolve_imports(declared, hosted, imports)
         missing = missing_imports(declared, hosted, given)
         if missing:
-            raise SandlinkError(f"missing import: {', '.join(missing)}")
+            raise SandlinkError(
+                f"missing import: {', '.join(missing)}{wasi_hint(missing, self._wasi)}"
+            )
         by_interface: dict[str | None, list[Function]] = {}
         for fn in declared:
             by_interface.setdefault(fn.interface, []).append(fn)
@@ -724,6 +772,8 @@ class OracleHost(Host):
         instance = _Instance(self.limits.timeout)
         self.local.instance = instance
         store = wasmtime.Store(self.engine)
+        if self._wasi is not None:
+            store.set_wasi(self._wasi.config())
         if self.limits.memory is not None:
             store.set_limits(memory_size=self.limits.memory)
         instance.watch(store, self.engine_handle)
@@ -871,6 +921,8 @@ class OracleHost(Host):
         pending, instance.pending = instance.pending, None
         if pending is not None:
             return pending
+        if isinstance(exc, wasmtime.ExitTrap):
+            return GuestExit(exc.code)
         if isinstance(exc, wasmtime.Trap):
             message = exc.message
             code = None if exc.trap_code is None else exc.trap_code.name

@@ -367,6 +367,15 @@ def missing_imports(
     return sorted(missing)
 
 
+def wasi_hint(missing: Sequence[str], wasi: Any) -> str:
+    """What to add to "missing import: ..." when WASI is what is missing."""
+    if not any(m.startswith("wasi:") for m in missing):
+        return ""
+    if wasi is None:
+        return " (it imports WASI: pass wasi=sandlink.Wasi(...) or wasi=True)"
+    return " (sandlink's WASI does not implement it: pass your own in imports)"
+
+
 def _find_interface(key: str, by_interface: dict[str | None, list[Function]]) -> str | None:
     if key == ROOT and None in by_interface:
         return None

@@ -3,7 +3,7 @@
 ;; way a real guest printing to stdout does: it imports wasi:io/streams' `output-stream`
 ;; resource (implemented by the host) and wasi:cli/stdout's `get-stdout`, and exports
 ;;   hello: func()     gets stdout's handle and drops it again
-;; sandlink has no WASI implementation, so this cannot load.
+;; It loads only when WASI is granted (`wasi=`).
 (component
   (import "wasi:io/streams@0.2.0" (instance $streams
     (export "output-stream" (type (sub resource)))))

@@ -1,0 +1,74 @@
+"""`wasi:cli`: arguments, environment, exit, standard streams, and no terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .._errors import GuestExit
+from .._values import Ok
+from ._io import CallableSink, Sink
+
+LOG = logging.getLogger("sandlink.wasi")
+
+
+def exit(status: Ok | Any) -> None:
+    """`wasi:cli/exit#exit`: ok is status 0, err 1 (WASI 0.2 carries no other code)."""
+    raise GuestExit(0 if isinstance(status, Ok) else 1)
+
+
+def exit_with_code(status_code: int) -> None:
+    raise GuestExit(status_code)
+
+
+class TerminalInput:
+    """`wasi:cli/terminal-input#terminal-input`: never handed out (no terminals)."""
+
+
+class TerminalOutput:
+    """`wasi:cli/terminal-output#terminal-output`: never handed out (no terminals)."""
+
+
+def no_terminal() -> None:
+    return None
+
+
+class _LogSink(Sink):
+    """Guest output to the `sandlink.wasi` logger, a record per line."""
+
+    def __init__(self, stream: str, level: int) -> None:
+        self.stream = stream
+        self.level = level
+        self.pending = b""
+
+    def write(self, data: bytes) -> None:
+        *lines, self.pending = (self.pending + data).split(b"\n")
+        for line in lines:
+            LOG.log(self.level, "guest %s: %s", self.stream, line.decode(errors="replace"))
+
+
+class _InheritSink(Sink):
+    """Guest output to this process's own stream (as `sys.stdout`/`sys.stderr` are now)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, data: bytes) -> None:
+        stream = getattr(sys, self.name)
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+        else:
+            stream.write(data.decode(errors="replace"))
+        stream.flush()
+
+
+def sink(target: Callable[[bytes], Any] | str | None, name: str) -> Sink:
+    """The sink of `Wasi(stdout=...)` / `stderr=...` (checked by `Wasi`)."""
+    if target == "inherit":
+        return _InheritSink(name)
+    if target is None:
+        return _LogSink(name, logging.INFO if name == "stdout" else logging.WARNING)
+    return CallableSink(target)  # type: ignore[arg-type]

@@ -1,0 +1,248 @@
+"""`wasi:io`: errors, pollables and streams, as the host's resource classes.
+
+A stream reads from a `Source` or writes to a `Sink`: stdin's bytes, a file (its own
+duplicate of the descriptor's fd, so a stream outlives nothing it depends on), or the
+user's stdout callable. Every size the guest asks for is capped here, before anything is
+read or allocated: a hostile `read(2**63)` gets at most `CHUNK` bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._errors import Timeout
+from .._values import Err, Ok, Variant
+
+CHUNK = 1 << 20  # most bytes one read returns, or one write may carry (check-write's answer)
+
+
+class Error:
+    """`wasi:io/error#error`: what went wrong, with a filesystem error code if any."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        self.message = message
+        self.code = code
+
+    def to_debug_string(self) -> str:
+        return self.message
+
+
+def failed(exc: OSError, code: str | None = None) -> Err:
+    """A `stream-error` for an OS failure."""
+    return Err(Variant("last-operation-failed", Error(str(exc), code)))
+
+
+CLOSED = Err(Variant("closed"))
+
+
+class Pollable:
+    """`wasi:io/poll#pollable`: ready now, or at a monotonic-clock deadline (ns)."""
+
+    def __init__(self, deadline: int | None = None, bound: float | None = None) -> None:
+        self.deadline = deadline
+        self.bound = bound  # Limits.timeout: no host-side wait outlives it
+
+    def ready(self) -> bool:
+        return self.deadline is None or time.monotonic_ns() >= self.deadline
+
+    def block(self) -> None:
+        if self.deadline is not None:
+            wait(self.deadline, self.bound)
+
+
+def wait(deadline: int, bound: float | None) -> None:
+    """Sleep until `deadline` (monotonic ns), but never past `bound` seconds."""
+    delay = (deadline - time.monotonic_ns()) / 1e9
+    if delay <= 0:
+        return
+    if bound is not None and delay > bound:
+        time.sleep(bound)
+        raise Timeout(f"the guest waited {delay:.3f} s, past Limits.timeout ({bound} s)")
+    time.sleep(delay)
+
+
+def poll(pollables: Sequence[Pollable]) -> list[int]:
+    """`wasi:io/poll#poll`: the indices of the ready ones, after waiting for one."""
+    if not pollables:
+        raise ValueError("wasi:io/poll#poll: an empty list would wait forever")
+    ready = [i for i, p in enumerate(pollables) if p.ready()]
+    if not ready:
+        first = min(pollables, key=lambda p: p.deadline or 0)
+        first.block()
+        ready = [i for i, p in enumerate(pollables) if p.ready()]
+    return ready
+
+
+# -- sources and sinks
+
+
+class Source:
+    """Bytes a stream reads: `read(n)` returns at most n bytes, b"" at the end."""
+
+    def read(self, n: int) -> bytes:
+        raise NotImplementedError
+
+
+class BytesSource(Source):
+    """Given bytes (stdin), shared by every stream made from it; thread-safe."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.position = 0
+        self.lock = threading.Lock()
+
+    def read(self, n: int) -> bytes:
+        with self.lock:
+            chunk = self.data[self.position : self.position + n]
+            self.position += len(chunk)
+            return chunk
+
+
+class FileSource(Source):
+    """A file from an offset (its own fd)."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        self.fd = os.dup(fd)
+        self.offset = offset
+
+    def read(self, n: int) -> bytes:
+        chunk = os.pread(self.fd, n, self.offset)
+        self.offset += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    __del__ = close
+
+
+class Sink:
+    """Where a stream's bytes go."""
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class CallableSink(Sink):
+    """The user's callable (stdout=, stderr=), given each write's bytes."""
+
+    def __init__(self, target: Callable[[bytes], Any]) -> None:
+        self.target = target
+
+    def write(self, data: bytes) -> None:
+        self.target(data)
+
+
+class FileSink(Sink):
+    """A file at an offset, or appending (offset None); its own fd."""
+
+    def __init__(self, fd: int, offset: int | None) -> None:
+        self.fd = os.dup(fd)
+        self.offset = offset
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            offset = os.fstat(self.fd).st_size if self.offset is None else self.offset
+            n = os.pwrite(self.fd, view, offset)
+            if self.offset is not None:
+                self.offset += n
+            view = view[n:]
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    __del__ = close
+
+
+# -- the stream resources
+
+
+class InputStream:
+    """`wasi:io/streams#input-stream`."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def read(self, n: int) -> Ok | Err:
+        try:
+            chunk = self.source.read(min(n, CHUNK))
+        except OSError as exc:
+            return failed(exc)
+        return Ok(chunk) if chunk or not n else CLOSED
+
+    blocking_read = read  # sources never wait: what is there is there
+
+    def skip(self, n: int) -> Ok | Err:
+        result = self.read(n)
+        return Ok(len(result.value)) if isinstance(result, Ok) else result
+
+    blocking_skip = skip
+
+    def subscribe(self) -> Pollable:
+        return Pollable()
+
+    def close(self) -> None:
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            close()
+
+
+class OutputStream:
+    """`wasi:io/streams#output-stream`: writes go straight to the sink (nothing buffered,
+    so nothing is lost if the guest never flushes)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    def check_write(self) -> Ok:
+        return Ok(CHUNK)
+
+    def write(self, contents: bytes) -> Ok | Err:
+        if len(contents) > CHUNK:
+            raise ValueError(
+                f"wasi:io/streams#output-stream.write of {len(contents)} bytes: "
+                f"more than check-write permits ({CHUNK})"
+            )
+        try:
+            self.sink.write(contents)
+        except OSError as exc:
+            return failed(exc)
+        return Ok(None)
+
+    blocking_write_and_flush = write
+
+    def flush(self) -> Ok:
+        return Ok(None)
+
+    blocking_flush = flush
+
+    def write_zeroes(self, n: int) -> Ok | Err:
+        return self.write(bytes(min(n, CHUNK + 1)))  # past CHUNK: refused by write
+
+    blocking_write_zeroes_and_flush = write_zeroes
+
+    def splice(self, src: InputStream, n: int) -> Ok | Err:
+        result = src.read(n)
+        if isinstance(result, Err):
+            return result
+        written = self.write(result.value)
+        return Ok(len(result.value)) if isinstance(written, Ok) else written
+
+    blocking_splice = splice
+
+    def subscribe(self) -> Pollable:
+        return Pollable()
+
+    def close(self) -> None:
+        close = getattr(self.sink, "close", None)
+        if close is not None:
+            close()
