@@ -44,8 +44,9 @@ build: build-wasm build-native build-accel
 
 # Test-only components: target/<name>.wasm. host_py/tests/guests/* build for {{wasm_target}}
 # (no WASI imports) and are wrapped by `wasm-tools component new`; host_py/tests/wasi_guests/*
-# build for {{wasi_target}}, for which rustc links a component importing WASI 0.2 itself.
-build-test-guests:
+# build for {{wasi_target}}, for which rustc links a component importing WASI 0.2 itself;
+# host_py/tests/py_guests/* are Python (app.py), built by componentize-py.
+build-test-guests: setup
     for guest in host_py/tests/guests/*/; do \
         name=$(basename "$guest"); \
         cargo build --release --locked --target {{wasm_target}} -p "$name"; \
@@ -57,6 +58,11 @@ build-test-guests:
         cargo build --release --locked --target {{wasi_target}} -p "$name"; \
         cp "target/{{wasi_target}}/release/$name.wasm" "target/$name.wasm"; \
         wasm-tools validate --features component-model "target/$name.wasm"; \
+    done
+    for guest in host_py/tests/py_guests/*/; do \
+        name=$(basename "$guest"); \
+        {{venv}}/bin/componentize-py -d "$guest/wit" -w "$name" \
+            componentize app -p "$guest" -o "target/$name.wasm"; \
     done
 
 # The demo: every backend, each function's result, a short timing table.

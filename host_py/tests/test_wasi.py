@@ -19,11 +19,18 @@ from conftest import REPO, _guest
 from sandlink import Err, Ok
 
 WASI_CLI = REPO / "target" / "wasi_cli.wasm"
+PYGUEST = REPO / "target" / "pyguest.wasm"
 
 
 @pytest.fixture(scope="session")
 def wasi_cli() -> Path:
     return _guest(WASI_CLI)
+
+
+@pytest.fixture(scope="session")
+def pyguest() -> Path:
+    """A guest written in Python, built by componentize-py (tests/py_guests/pyguest)."""
+    return _guest(PYGUEST)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -110,6 +117,32 @@ def test_the_guest_agrees_with_the_oracle(wasi_cli, tmp_path):
         b"",
         Ok("hi there"),
         Err("No such file or directory (os error 44)"),
+    ]
+
+
+def test_a_python_guest_agrees_with_the_oracle(pyguest):
+    """Another toolchain's component (CPython inside, importing wasi:sockets too)."""
+    runs = {}
+    for backend in BACKENDS:
+        out: list[bytes] = []
+        k = sandlink.load_component(pyguest, backend=backend, wasi=sandlink.Wasi(stdout=out.append))
+        items = k.tally(["b", "a", "b", "é"])
+        runs[backend] = [
+            k.add(2**32 - 1, 2),
+            k.greet("wasm"),
+            [(i.name, i.count, i.tags) for i in items],
+            k.total(items),
+            k.can_connect(),  # sockets are imported, but there is no network
+            b"".join(out),
+        ]
+    assert runs["wasm"] == runs["oracle"]
+    assert runs["wasm"] == [
+        1,
+        "hello, wasm",
+        [("a", 1, ["A"]), ("b", 2, ["B"]), ("é", 1, ["É"])],
+        4,
+        False,
+        b"hello, wasm\n",
     ]
 
 

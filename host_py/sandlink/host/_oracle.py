@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import os
 import struct
 import tempfile
 import threading
@@ -525,6 +526,7 @@ class _Instance(Clock):
         "funcs",
         "hosted",
         "orphans",
+        "outputs",
         "reps",
         "retired",
         "store",
@@ -541,6 +543,7 @@ class _Instance(Clock):
         # Handles of resource objects collected while open, dropped at the next outermost
         # call (list.append is atomic, so `__del__` may add from any thread).
         self.orphans: list[wc.ResourceAny] = []
+        self.outputs: list[_Output] = []  # WASI's stdout and stderr, to deliver
         self.hosted: dict[int, Any] = {}  # the host's objects the guest has handles to, by rep
         self.reps = itertools.count(1)
 
@@ -583,25 +586,48 @@ class _WasiConfig:
             self.stdin_file = tempfile.NamedTemporaryFile(prefix="sandlink-stdin-")
             self.stdin_file.write(wasi.stdin)
             self.stdin_file.flush()
-        self.outputs = {
+        self.targets = {
             name: target if target == "inherit" or callable(target) else sink(None, name).write
             for name, target in (("stdout", wasi.stdout), ("stderr", wasi.stderr))
         }
 
-    def config(self) -> wasmtime.WasiConfig:
+    def config(self) -> tuple[wasmtime.WasiConfig, list[_Output]]:
+        """A config for a new Store, and the outputs to deliver after each entry."""
         wasi, config = self.wasi, wasmtime.WasiConfig()
         config.argv = wasi.args
         config.env = list(wasi.env.items())
         if self.stdin_file is not None:
             config.stdin_file = self.stdin_file.name
-        for name, target in self.outputs.items():
+        outputs = []
+        for name, target in self.targets.items():
             if target == "inherit":
                 getattr(config, f"inherit_{name}")()
             else:
-                setattr(config, f"{name}_custom", target)
+                output = _Output(target)
+                setattr(config, f"{name}_file", output.file.name)
+                outputs.append(output)
         for guest, (host, writable) in wasi.preopens.items():
             config.preopen_dir(host, guest, writable)
-        return config
+        return config, outputs
+
+
+class _Output:
+    """A guest's stdout or stderr: wasmtime writes it to a file, and what it wrote is given
+    to the target after each entry into the guest, on the calling thread. (Not wasmtime's
+    custom-output callback: it runs on a runtime thread that can outlive the interpreter.)"""
+
+    def __init__(self, target: Callable[[bytes], Any]) -> None:
+        self.file = tempfile.NamedTemporaryFile(prefix="sandlink-output-")
+        self.target = target
+        self.delivered = 0
+
+    def deliver(self) -> None:
+        fd = self.file.fileno()
+        size = os.fstat(fd).st_size
+        if size > self.delivered:
+            data = os.pread(fd, size - self.delivered, self.delivered)
+            self.delivered += len(data)
+            self.target(data)
 
 
 class _HostFailed(Exception):
@@ -773,7 +799,8 @@ class OracleHost(Host):
         self.local.instance = instance
         store = wasmtime.Store(self.engine)
         if self._wasi is not None:
-            store.set_wasi(self._wasi.config())
+            config, instance.outputs = self._wasi.config()
+            store.set_wasi(config)
         if self.limits.memory is not None:
             store.set_limits(memory_size=self.limits.memory)
         instance.watch(store, self.engine_handle)
@@ -785,6 +812,9 @@ class OracleHost(Host):
         except BaseException:
             self._discard(instance)
             raise
+        finally:
+            for output in instance.outputs:
+                output.deliver()  # what start functions wrote
         funcs = {}
         for fn in self.exports:
             parent = (
@@ -905,6 +935,9 @@ class OracleHost(Host):
             if error is None:
                 raise
             raise error from None
+        finally:
+            for output in instance.outputs:
+                output.deliver()
 
     def _discard(self, instance: _Instance) -> None:
         instance.retired = True

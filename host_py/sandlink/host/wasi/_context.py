@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import Wasi, _cli, _clocks, _filesystem, _io, _random
+from . import Wasi, _cli, _clocks, _filesystem, _io, _random, _sockets
 
 
 class Context:
@@ -68,6 +68,7 @@ class Context:
             "wasi:filesystem/preopens": {
                 "get-directories": lambda: _filesystem.preopened(self.roots)
             },
+            **_sockets.INTERFACES,
         }
 
     def with_imports(
