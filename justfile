@@ -77,7 +77,7 @@ test: setup build build-test-guests
     cd host_py && SANDLINK_PURE=1 ../{{python}} -m pytest -q
 
 # The benchmark suite (bench/README.md): `just bench`, `just bench --quick`, `just bench readme`.
-bench *args: setup build
+bench *args: setup build build-test-guests
     {{python}} -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
     if command -v go >/dev/null; then {{just_executable()}} --justfile {{justfile()}} build-seed-go; \
         else echo 'bench: no go on PATH: skipping "seed: Go c-shared" (just setup-go)' >&2; fi

@@ -155,6 +155,38 @@ def hello_check(call: Call) -> list[str]:
     return list(SINK)
 
 
+WASI_CLI = ROOT / "target" / "wasi_cli.wasm"  # `just build-test-guests` builds it
+WASI_SINK: list[bytes] = []  # the WASI guest's stdout: in memory, cleared before every run
+
+
+def printed_check(call: Call) -> tuple[Any, bytes]:
+    WASI_SINK.clear()
+    return call.answer(), b"".join(WASI_SINK)
+
+
+def wasi_cases() -> list[Case]:
+    """A WASI 0.2 component (Rust std for wasm32-wasip2: tests/wasi_guests/wasi_cli) on the
+    fast host, whose WASI is sandlink's, and on the oracle, whose WASI is wasmtime's: a
+    plain export, and one that prints a line through wasi:cli/stdout (`println!`)."""
+    wasi = sandlink.Wasi(stdout=WASI_SINK.append)
+    hosts = {
+        "wasm": sandlink.load_component(WASI_CLI, wasi=wasi),
+        "wasm-pure": sandlink.load_component(WASI_CLI, wasi=wasi, compiled=False),
+        "oracle": sandlink.load_component(WASI_CLI, wasi=wasi, backend="oracle"),
+    }
+    return [
+        Case("wasi", "wasi add", {n: Call(k.add, (2, 3)) for n, k in hosts.items()}, 5),
+        Case(
+            "wasi",
+            "wasi print a line",
+            {n: Call(k.greet, ("world",)) for n, k in hosts.items()},
+            ("hello, world", b"hello, world\n"),
+            setup="wasi_sink.clear()",
+            check=printed_check,
+        ),
+    ]
+
+
 def payload(size: int) -> bytes:
     """Deterministic bytes that are neither zeros nor a short period."""
     return (bytes(range(251)) * (size // 251 + 1))[:size]
@@ -315,7 +347,7 @@ def build_cases(settings: Settings, seed: seed_go.SeedGo | None = None) -> list[
             check=stream_check(odd),
         )
     )
-    return cases + zero_copy_cases(kernels, settings)
+    return cases + wasi_cases() + zero_copy_cases(kernels, settings)
 
 
 def zero_copy_cases(kernels: dict[str, Any], settings: Settings) -> list[Case]:
@@ -383,7 +415,9 @@ def timer(call: Call, setup: str) -> timeit.Timer:
     """A timeit loop calling `func(a0, a1, ...)` inline: no wrapper or unpacking is timed."""
     names = {f"a{i}": arg for i, arg in enumerate(call.args)}
     stmt = f"f({', '.join(names)})"
-    return timeit.Timer(stmt, setup, globals={"f": call.func, "sink": SINK, **names})
+    return timeit.Timer(
+        stmt, setup, globals={"f": call.func, "sink": SINK, "wasi_sink": WASI_SINK, **names}
+    )
 
 
 def calibrate(t: timeit.Timer, run_time: float) -> tuple[int, float]:
@@ -599,7 +633,8 @@ def measure_threads(settings: Settings, log: Callable[[str], None]) -> dict[str,
 
 
 def goals(cases: list[dict], startup: dict[str, dict], threads: dict[str, Any]) -> list[dict]:
-    """P1-P6 from this run's medians: each a ratio against its target, PASS or FAIL."""
+    """P1-P6 (issue: near-native calls) and W1-W2 (WASI) from this run's medians: each a
+    ratio against its target, PASS or FAIL."""
 
     def median(case: str, contestant: str) -> float | None:
         for c in cases:
@@ -665,6 +700,24 @@ def goals(cases: list[dict], startup: dict[str, dict], threads: dict[str, Any]) 
                 0.9,
             )
             for size in (256 * KiB, 1 * MiB)
+        ),
+    ]
+    specs += [
+        (
+            "W1",
+            "WASI component: wasm `add` ≥ 10x faster than through wasmtime.component (oracle)",
+            ("wasi add", "wasm"),
+            ("wasi add", "oracle"),
+            "<=",
+            0.1,
+        ),
+        (
+            "W2",
+            "WASI component: a line printed through wasi:cli/stdout ≤ 3x wasm `hello` (host.print)",
+            ("wasi print a line", "wasm"),
+            ("hello", "wasm"),
+            "<=",
+            3.0,
         ),
     ]
     rows = []

@@ -244,6 +244,10 @@ def per_call_table(cases: list[dict]) -> list[str]:
     return lines
 
 
+def wasi_table(cases: list[dict]) -> list[str]:
+    return relative_table([c for c in cases if c["group"] == "wasi"], "wasm")
+
+
 def mask_table(cases: list[dict]) -> list[str]:
     """The 64 KiB and 256 KiB masks and the stream: median (spread) and time relative to wasm."""
     chosen = [c for c in cases if c["group"] == "mask" and c["size"] in (64 << 10, 256 << 10)]
@@ -354,6 +358,16 @@ def markdown(data: dict, level: int, summary: bool = False, link: str = ".") -> 
         "the 164-byte seed document (host_py/tests/data/seed_person.json).",
         "",
         *per_call_table(cases),
+        "",
+        f"{h}# WASI components",
+        "",
+        "A component built by rustc for wasm32-wasip2 (host_py/tests/wasi_guests/wasi_cli), "
+        "loaded with `wasi=sandlink.Wasi(stdout=...)`: on `wasm` its WASI imports are "
+        "sandlink's, on `oracle` wasmtime's own (`add_wasip2`). `wasi print a line` is "
+        "`println!` (check-write, write, blocking-flush through wasi:io/streams) into an "
+        "in-memory list. ÷ wasm: the contestant's time over wasm's.",
+        "",
+        *wasi_table(cases),
         "",
         f"{h}# Masking (RFC 6455)",
         "",

@@ -34,6 +34,7 @@ pub struct Helpers {
     pub guest_trap: Py<PyAny>,
     pub borrow_check: Py<PyAny>,
     pub own_check: Py<PyAny>,
+    pub hosted_check: Py<PyAny>,
     pub give: Py<PyAny>,
     pub take: Py<PyAny>,
     /// `types.MethodType`: binds a compiled resource method to its object.
@@ -91,6 +92,7 @@ impl Helpers {
             guest_trap: get("_GuestTrap")?,
             borrow_check: get("_borrow_check")?,
             own_check: get("_own_check")?,
+            hosted_check: get("_hosted_check")?,
             give: get("_give")?,
             take: get("_take")?,
             method_type: get("_MethodType")?,

@@ -49,6 +49,8 @@ pub struct Import {
     result_where: String,
     /// Does lifting the arguments charge a budget (see `Ty::amplifies`)?
     amplifies: bool,
+    /// Does lowering the result allocate (then it is checked against `Limits.memory`)?
+    result_allocates: bool,
     /// (size, alignment, offsets) of the parameters as one tuple, when they spill.
     spilled: Option<(u32, u32, Vec<u32>)>,
 }
@@ -63,6 +65,7 @@ impl Import {
         Ok(Import {
             result_where: format!("result of {}", plan.where_.bind(py)),
             amplifies: params.iter().any(Ty::amplifies),
+            result_allocates: plan.signature.result.as_ref().is_some_and(Ty::allocates),
             spilled,
             plan,
         })
@@ -232,7 +235,7 @@ impl Binding {
         };
         let prep = checker.check(ty, &returned, Where::Param(&import.result_where))?;
         if let Some(cap) = plan.cap {
-            if ty.allocates() && checker.need > cap {
+            if import.result_allocates && checker.need > cap {
                 let exc = h.too_big.call1(py, (checker.need, cap))?;
                 return Err(PyErr::from_value(exc.into_bound(py)));
             }

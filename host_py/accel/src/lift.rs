@@ -120,6 +120,8 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
                 self.take(*table, class, handle)
             }
             Kind::Borrow { .. } => Err(PyValueError::new_err("a borrow is never lifted")),
+            Kind::HostOwn { table, .. } => self.hosted(*table, "remove", next()? & 0xFFFF_FFFF),
+            Kind::HostBorrow { table } => self.hosted(*table, "get", next()? & 0xFFFF_FFFF),
             Kind::Flags { names, .. } => {
                 let words: Vec<u64> = (0..ty.nflat).map(|_| next()).collect::<PyResult<_>>()?;
                 self.flag_set(names, &words)
@@ -181,6 +183,14 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
                 self.take(*table, class, handle)
             }
             Kind::Borrow { .. } => Err(PyValueError::new_err("a borrow is never lifted")),
+            Kind::HostOwn { table, .. } => {
+                let handle = self.read(addr, 4)?;
+                self.hosted(*table, "remove", handle)
+            }
+            Kind::HostBorrow { table } => {
+                let handle = self.read(addr, 4)?;
+                self.hosted(*table, "get", handle)
+            }
             Kind::Flags { names, .. } => {
                 let words: Vec<u64> = if ty.size < 4 {
                     vec![self.read(addr, ty.size)?]
@@ -245,6 +255,30 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
             .take
             .call1(py, (session, table, handle, class))
             .map(|v| v.into_bound(py))
+    }
+
+    /// The host's object behind a handle the guest passes: `remove`d from the session's
+    /// handle table (`own`) or `get` (`borrow`); an unknown handle raises GuestTrap.
+    fn hosted(&self, table: usize, how: &str, handle: u64) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        let table = self
+            .m
+            .session
+            .getattr(pyo3::intern!(py, "tables"))?
+            .get_item(table)?;
+        if how == "get" {
+            // The common case read straight from the table's list (`HandleTable.reps`);
+            // the method itself raises the right error for a bad handle.
+            let reps = table.getattr(pyo3::intern!(py, "reps"))?;
+            let reps = reps.cast::<PyList>()?;
+            if handle > 0 && (handle as usize) < reps.len() {
+                let obj = reps.get_item(handle as usize)?;
+                if !obj.is_none() {
+                    return Ok(obj);
+                }
+            }
+        }
+        table.call_method1(how, (handle,))
     }
 
     /// A little-endian unsigned value of `size` bytes at `addr`.

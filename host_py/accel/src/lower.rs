@@ -50,6 +50,8 @@ pub enum Prep<'py> {
     Words(Vec<u32>),
     /// A checked `own<R>` object, given to the guest when lowered.
     Owned(Bound<'py, PyAny>, usize),
+    /// An object of a resource the host implements, put in handle table `.1` when lowered.
+    Hosted(Bound<'py, PyAny>, usize),
 }
 
 pub struct Checker<'h, 'py> {
@@ -245,6 +247,18 @@ impl<'py> Checker<'_, 'py> {
                         .extract(py)?,
                 };
                 Prep::Bits(rep & 0xFFFF_FFFF)
+            }
+            Kind::HostOwn { table, class } => {
+                let class = class.bind(py);
+                if !v.is_instance(class)? {
+                    h.hosted_check.call1(py, (w.render(), v, class))?; // raises
+                }
+                Prep::Hosted(v.clone(), *table)
+            }
+            Kind::HostBorrow { .. } => {
+                return Err(PyValueError::new_err(
+                    "the host never lends its objects here",
+                ));
             }
             Kind::Own { table, class } => {
                 let class = class.get(py)?;
@@ -474,6 +488,7 @@ pub fn lower(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, out: &mut Vec<u64>) 
     match (&ty.kind, p) {
         (_, Prep::Bits(b)) => out.push(*b),
         (_, Prep::Owned(..)) => out.push(give(p, m)?),
+        (_, Prep::Hosted(..)) => out.push(hold(p, m)?),
         (Kind::String, Prep::Text(_, ptr, n, units)) => {
             let addr = copy_text(m, *ptr, *n)?;
             out.extend([u64::from(addr), *units]);
@@ -532,6 +547,10 @@ pub fn store(ty: &Ty, p: &Prep<'_>, m: &mut Memory<'_, '_>, addr: u64) -> PyResu
         }
         (_, Prep::Owned(..)) => {
             let handle = give(p, m)? as u32;
+            m.write(addr, &handle.to_le_bytes())
+        }
+        (_, Prep::Hosted(..)) => {
+            let handle = hold(p, m)? as u32;
             m.write(addr, &handle.to_le_bytes())
         }
         (Kind::String, Prep::Text(_, ptr, n, units)) => {
@@ -601,6 +620,19 @@ fn give(p: &Prep<'_>, m: &Memory<'_, '_>) -> PyResult<u64> {
     let table = tables.get_item(*table)?;
     let h = m.helpers;
     h.give.call1(py, (m.session, table, obj))?.extract(py)
+}
+
+/// Hands the host's object to the guest: a new handle in the session's table for it.
+fn hold(p: &Prep<'_>, m: &Memory<'_, '_>) -> PyResult<u64> {
+    let Prep::Hosted(obj, table) = p else {
+        return Err(PyValueError::new_err("not a host object"));
+    };
+    let py = m.py;
+    let tables = m.session.getattr(pyo3::intern!(py, "tables"))?;
+    tables
+        .get_item(*table)?
+        .call_method1(pyo3::intern!(py, "add"), (obj,))?
+        .extract()
 }
 
 fn pair(a: u32, b: u32) -> [u8; 8] {

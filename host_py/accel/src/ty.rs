@@ -56,6 +56,16 @@ pub enum Kind {
     Borrow {
         class: ResourceClass,
     },
+    /// `own<R>` of a resource the host implements: the guest's handle stands for an
+    /// object of the user's `class` in the session's handle table `table`.
+    HostOwn {
+        table: usize,
+        class: Py<PyAny>,
+    },
+    /// `borrow<R>` of a resource the host implements (only ever lent to the host).
+    HostBorrow {
+        table: usize,
+    },
     Cases {
         flavor: Flavor,
         cases: Vec<Option<Ty>>,
@@ -171,6 +181,13 @@ impl Ty {
             },
             "borrow" => Kind::Borrow {
                 class: ResourceClass::new(&at(5)?)?,
+            },
+            "hosted-own" => Kind::HostOwn {
+                table: at(4)?.extract()?,
+                class: at(5)?.unbind(),
+            },
+            "hosted-borrow" => Kind::HostBorrow {
+                table: at(4)?.extract()?,
             },
             "flags" => Kind::Flags {
                 names: at(4)?.unbind(),

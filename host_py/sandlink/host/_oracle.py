@@ -587,7 +587,7 @@ class _WasiConfig:
             self.stdin_file.write(wasi.stdin)
             self.stdin_file.flush()
         self.targets = {
-            name: target if target == "inherit" or callable(target) else sink(None, name).write
+            name: target if target == "inherit" or callable(target) else sink(None, name)
             for name, target in (("stdout", wasi.stdout), ("stderr", wasi.stderr))
         }
 

@@ -947,8 +947,10 @@ class _Handle(ValType):
     def accel_details(self) -> tuple:
         return (self.resource.index, self.resource.cls)
 
-    def compiles(self) -> bool:
-        return self.resource.defined  # the host's own resources run as generated Python
+    def accel_spec(self) -> tuple:
+        spec = super().accel_spec()
+        # A resource the host implements: its table, and the user's class (held strongly).
+        return spec if self.resource.defined else (f"hosted-{spec[0]}", *spec[1:])
 
     def host_check(self, em: Emitter, value: str, where: str) -> str:
         """Check an object of a resource the host implements (its class is the user's)."""

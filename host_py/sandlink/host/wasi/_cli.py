@@ -9,7 +9,6 @@ from typing import Any
 
 from .._errors import GuestExit
 from .._values import Ok
-from ._io import CallableSink, Sink
 
 LOG = logging.getLogger("sandlink.wasi")
 
@@ -35,7 +34,7 @@ def no_terminal() -> None:
     return None
 
 
-class _LogSink(Sink):
+class _LogSink:
     """Guest output to the `sandlink.wasi` logger, a record per line."""
 
     def __init__(self, stream: str, level: int) -> None:
@@ -49,7 +48,7 @@ class _LogSink(Sink):
             LOG.log(self.level, "guest %s: %s", self.stream, line.decode(errors="replace"))
 
 
-class _InheritSink(Sink):
+class _InheritSink:
     """Guest output to this process's own stream (as `sys.stdout`/`sys.stderr` are now)."""
 
     def __init__(self, name: str) -> None:
@@ -65,10 +64,10 @@ class _InheritSink(Sink):
         stream.flush()
 
 
-def sink(target: Callable[[bytes], Any] | str | None, name: str) -> Sink:
-    """The sink of `Wasi(stdout=...)` / `stderr=...` (checked by `Wasi`)."""
+def sink(target: Callable[[bytes], Any] | str | None, name: str) -> Callable[[bytes], Any]:
+    """Where `Wasi(stdout=...)` / `stderr=...` sends each write (checked by `Wasi`)."""
     if target == "inherit":
-        return _InheritSink(name)
+        return _InheritSink(name).write
     if target is None:
-        return _LogSink(name, logging.INFO if name == "stdout" else logging.WARNING)
-    return CallableSink(target)  # type: ignore[arg-type]
+        return _LogSink(name, logging.INFO if name == "stdout" else logging.WARNING).write
+    return target  # type: ignore[return-value]

@@ -153,12 +153,14 @@ class Descriptor:
     @_checked
     def write_via_stream(self, offset: int) -> Ok:
         self._writable()
-        return Ok(OutputStream(FileSink(self.fd, offset)))
+        sink = FileSink(self.fd, offset)
+        return Ok(OutputStream(sink.write, sink.close))
 
     @_checked
     def append_via_stream(self) -> Ok:
         self._writable()
-        return Ok(OutputStream(FileSink(self.fd, None)))
+        sink = FileSink(self.fd, None)
+        return Ok(OutputStream(sink.write, sink.close))
 
     # -- the descriptor itself
 

@@ -1,9 +1,10 @@
 """`wasi:io`: errors, pollables and streams, as the host's resource classes.
 
-A stream reads from a `Source` or writes to a `Sink`: stdin's bytes, a file (its own
-duplicate of the descriptor's fd, so a stream outlives nothing it depends on), or the
-user's stdout callable. Every size the guest asks for is capped here, before anything is
-read or allocated: a hostile `read(2**63)` gets at most `CHUNK` bytes.
+A stream reads from a `Source` (stdin's bytes, or a file) or writes through a callable
+(the user's stdout, or a file's `FileSink`); a file stream has its own duplicate of the
+descriptor's fd, so it outlives nothing it depends on. Every size the guest asks for is
+capped here, before anything is read or allocated: a hostile `read(2**63)` gets at most
+`CHUNK` bytes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def failed(exc: OSError, code: str | None = None) -> Err:
 
 
 CLOSED = Err(Variant("closed"))
+DONE = Ok(None)  # results are frozen records: the common ones are made once
+WRITABLE = Ok(CHUNK)
 
 
 class Pollable:
@@ -122,24 +125,7 @@ class FileSource(Source):
     __del__ = close
 
 
-class Sink:
-    """Where a stream's bytes go."""
-
-    def write(self, data: bytes) -> None:
-        raise NotImplementedError
-
-
-class CallableSink(Sink):
-    """The user's callable (stdout=, stderr=), given each write's bytes."""
-
-    def __init__(self, target: Callable[[bytes], Any]) -> None:
-        self.target = target
-
-    def write(self, data: bytes) -> None:
-        self.target(data)
-
-
-class FileSink(Sink):
+class FileSink:
     """A file at an offset, or appending (offset None); its own fd."""
 
     def __init__(self, fd: int, offset: int | None) -> None:
@@ -197,14 +183,16 @@ class InputStream:
 
 
 class OutputStream:
-    """`wasi:io/streams#output-stream`: writes go straight to the sink (nothing buffered,
-    so nothing is lost if the guest never flushes)."""
+    """`wasi:io/streams#output-stream`: each write goes straight to `put` (nothing buffered,
+    so nothing is lost if the guest never flushes): the user's stdout callable itself, or
+    a file's `FileSink.write`."""
 
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
+    def __init__(self, put: Callable[[bytes], Any], done: Callable[[], None] | None = None) -> None:
+        self.put = put
+        self.done = done  # run when the guest drops the stream
 
     def check_write(self) -> Ok:
-        return Ok(CHUNK)
+        return WRITABLE
 
     def write(self, contents: bytes) -> Ok | Err:
         if len(contents) > CHUNK:
@@ -213,15 +201,15 @@ class OutputStream:
                 f"more than check-write permits ({CHUNK})"
             )
         try:
-            self.sink.write(contents)
+            self.put(contents)
         except OSError as exc:
             return failed(exc)
-        return Ok(None)
+        return DONE
 
     blocking_write_and_flush = write
 
     def flush(self) -> Ok:
-        return Ok(None)
+        return DONE
 
     blocking_flush = flush
 
@@ -243,6 +231,5 @@ class OutputStream:
         return Pollable()
 
     def close(self) -> None:
-        close = getattr(self.sink, "close", None)
-        if close is not None:
-            close()
+        if self.done is not None:
+            self.done()
