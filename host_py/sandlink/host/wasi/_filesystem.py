@@ -19,7 +19,7 @@ from typing import Any
 from .._records import record
 from .._values import Err, Ok
 from ._clocks import Datetime, datetime
-from ._io import CHUNK, FileSink, FileSource, InputStream, OutputStream
+from ._io import CHUNK, FileSink, FileSource, InputStream, OutputStream, OwnsFd
 from ._paths import PathError, errno_code, open_beneath, parent_beneath, split
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO inside a preopen must not hang an open
@@ -89,7 +89,7 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class Root:
+class Root(OwnsFd):
     """One preopened directory: its fd (kept for the life of the load) and its mode."""
 
     def __init__(self, host_path: str, guest_path: str, writable: bool) -> None:
@@ -97,15 +97,8 @@ class Root:
         self.guest_path = guest_path
         self.writable = writable
 
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
 
-    __del__ = close
-
-
-class Descriptor:
+class Descriptor(OwnsFd):
     """`wasi:filesystem/types#descriptor`: a file or directory beneath a preopen."""
 
     def __init__(self, root: Root, base: list[str], fd: int, flags: frozenset[str]) -> None:
@@ -114,13 +107,6 @@ class Descriptor:
         self.fd = fd
         self.flags = flags
         self.kind = _type_of(os.fstat(fd).st_mode)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
-
-    __del__ = close
 
     # -- helpers
 

@@ -83,6 +83,20 @@ def poll(pollables: Sequence[Pollable]) -> list[int]:
 # -- sources and sinks
 
 
+class OwnsFd:
+    """Holds an OS file descriptor, closed once: by `close()` (the guest dropped the
+    resource) or when collected (its session was discarded)."""
+
+    fd = -1
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    __del__ = close
+
+
 class Source:
     """Bytes a stream reads: `read(n)` returns at most n bytes, b"" at the end."""
 
@@ -105,7 +119,7 @@ class BytesSource(Source):
             return chunk
 
 
-class FileSource(Source):
+class FileSource(Source, OwnsFd):
     """A file from an offset (its own fd)."""
 
     def __init__(self, fd: int, offset: int) -> None:
@@ -117,15 +131,8 @@ class FileSource(Source):
         self.offset += len(chunk)
         return chunk
 
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
 
-    __del__ = close
-
-
-class FileSink:
+class FileSink(OwnsFd):
     """A file at an offset, or appending (offset None); its own fd."""
 
     def __init__(self, fd: int, offset: int | None) -> None:
@@ -140,13 +147,6 @@ class FileSink:
             if self.offset is not None:
                 self.offset += n
             view = view[n:]
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            os.close(fd)
-
-    __del__ = close
 
 
 # -- the stream resources
