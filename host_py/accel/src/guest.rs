@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::guard::Guard;
 use crate::helpers::Helpers;
@@ -45,6 +46,9 @@ pub struct Addresses {
     pub trap_slot: usize,
     /// (`wasmtime_memory_t*`, realloc function) of each ABI context; 0 when absent.
     pub abis: Vec<(usize, usize)>,
+    /// Each handle table's `reps` list (never replaced), read directly for borrows of the
+    /// host's objects.
+    pub reps: Vec<Py<PyList>>,
 }
 
 // SAFETY: the addresses are only dereferenced on the session's own thread, under the GIL;
@@ -83,6 +87,11 @@ impl CoreState {
         self.addresses
             .get()
             .expect("registered sessions are started")
+    }
+
+    /// The addresses, once the session started (not yet while its start functions run).
+    pub fn started(&self) -> Option<&Addresses> {
+        self.addresses.get()
     }
 }
 
@@ -146,6 +155,7 @@ impl SessionCore {
         slots: usize,
         trap_slot: usize,
         abis: Vec<(usize, usize)>,
+        reps: Vec<Py<PyList>>,
     ) -> PyResult<()> {
         if context == 0 || slots == 0 {
             return Err(PyValueError::new_err(
@@ -158,6 +168,7 @@ impl SessionCore {
             slots,
             trap_slot,
             abis,
+            reps,
         };
         if self.state.addresses.set(addresses).is_err() {
             return Err(PyValueError::new_err("this session was started already"));
@@ -279,6 +290,8 @@ pub struct Abi {
 pub struct Memory<'a, 'py> {
     pub py: Python<'py>,
     pub session: &'a Bound<'py, PyAny>,
+    /// The session's handle tables' `reps` lists (empty before the session started).
+    pub reps: &'a [Py<PyList>],
     pub helpers: &'a Helpers,
     abi: Abi,
     base: *mut u8,
@@ -289,7 +302,7 @@ impl<'a, 'py> Memory<'a, 'py> {
     /// ABI context `abi` of a started session (`None`: the function has none).
     pub fn of_session(
         py: Python<'py>,
-        state: &CoreState,
+        state: &'a CoreState,
         session: &'a Bound<'py, PyAny>,
         helpers: &'a Helpers,
         abi: Option<usize>,
@@ -312,6 +325,7 @@ impl<'a, 'py> Memory<'a, 'py> {
                 memory,
                 realloc,
             },
+            &addresses.reps,
         ))
     }
 
@@ -320,11 +334,13 @@ impl<'a, 'py> Memory<'a, 'py> {
         session: &'a Bound<'py, PyAny>,
         helpers: &'a Helpers,
         abi: Abi,
+        reps: &'a [Py<PyList>],
     ) -> Self {
         // The size is read when first needed (every access past it syncs first).
         Memory {
             py,
             session,
+            reps,
             helpers,
             abi,
             base: std::ptr::null_mut(),

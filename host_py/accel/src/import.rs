@@ -193,7 +193,10 @@ impl Binding {
             memory: self.memory,
             realloc: self.realloc,
         };
-        let mut memory = Memory::new(py, session, h, abi);
+        // SAFETY: the state owns this binding, so it is alive while the binding is.
+        let state = unsafe { &*self.state };
+        let reps = state.started().map_or(&[][..], |a| &a.reps[..]); // none in start functions
+        let mut memory = Memory::new(py, session, h, abi, reps);
 
         let mut args = Vec::with_capacity(plan.signature.params.len());
         {

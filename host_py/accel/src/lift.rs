@@ -261,16 +261,10 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
     /// handle table (`own`) or `get` (`borrow`); an unknown handle raises GuestTrap.
     fn hosted(&self, table: usize, how: &str, handle: u64) -> PyResult<Bound<'py, PyAny>> {
         let py = self.py;
-        let table = self
-            .m
-            .session
-            .getattr(pyo3::intern!(py, "tables"))?
-            .get_item(table)?;
-        if how == "get" {
+        if let (true, Some(reps)) = (how == "get", self.m.reps.get(table)) {
             // The common case read straight from the table's list (`HandleTable.reps`);
             // the method itself raises the right error for a bad handle.
-            let reps = table.getattr(pyo3::intern!(py, "reps"))?;
-            let reps = reps.cast::<PyList>()?;
+            let reps = reps.bind(py);
             if handle > 0 && (handle as usize) < reps.len() {
                 let obj = reps.get_item(handle as usize)?;
                 if !obj.is_none() {
@@ -278,7 +272,8 @@ impl<'a, 'm, 'py> Lifter<'a, 'm, 'py> {
                 }
             }
         }
-        table.call_method1(how, (handle,))
+        let tables = self.m.session.getattr(pyo3::intern!(py, "tables"))?;
+        tables.get_item(table)?.call_method1(how, (handle,))
     }
 
     /// A little-endian unsigned value of `size` bytes at `addr`.

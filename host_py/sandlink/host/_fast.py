@@ -535,6 +535,7 @@ class CompiledSession(Session):
             self.call_args.value,
             self.trap_slot,
             [(a.memory or 0, a.realloc.value if a.realloc else 0) for a in self.abi],
+            [table.reps for table in self.tables],
         )
 
     # The counters and the kept exception live in the core, where the extension reads them.

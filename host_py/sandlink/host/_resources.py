@@ -32,7 +32,8 @@ class HandleTable:
     def __init__(self, what: str, cap: int | None) -> None:
         self.what = what
         self.cap = cap
-        self.reps: list[Any] = [None]  # handle 0 is never valid
+        self.reps: list[Any] = [None]  # handle 0 is never valid; never replaced: the
+        # compiled path reads this very list
         self.free: list[int] = []
         self.live = 0
 
