@@ -23,6 +23,7 @@ from .host import Err, Ok, SandlinkError
 from .host._checks import INT_RANGES, check_buffer, check_int, check_str
 from .host._records import record_class
 from .host._runtime import char_code as _char_code
+from .host._types import class_name
 
 __all__ = ["NativeExports"]
 
@@ -159,17 +160,13 @@ class _Types:
         cls = self.classes.get(name)
         if cls is None:
             fields = [field for field, _ in _api.RECORDS[name]]
-            cls = record_class(_class_name(name), tuple(fields), "sandlink.records")
+            cls = record_class(class_name(name), tuple(fields), "sandlink.records")
             self.classes[name] = cls
         return cls
 
 
 def _struct(name: str, *fields: tuple[str, Any]) -> type:
     return type(name, (ctypes.Structure,), {"_fields_": fields})
-
-
-def _class_name(wit: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in wit.split("-"))
 
 
 def _is_slice(ty: Any) -> bool:

@@ -634,20 +634,7 @@ class FastHost(Host):
         }
         self._accel_helpers: Any = None
         digest, key = sha256(wasm).hexdigest(), self.engine_handle.key
-        self.modules: list[wasmtime.Module] = []
-        structure, module_hashes = cache.load(
-            "structure",
-            digest,
-            key,
-            lambda: self._read(wasm, cache, key),
-            _pickle.dumps,
-            _pickle.loads,
-        )
-        if not self.modules:  # the structure came from the cache: so may the modules
-            for i, module_hash in enumerate(module_hashes):
-                self.modules.append(
-                    self._module(cache, key, module_hash, lambda i=i: _core_modules(wasm)[i])
-                )
+        structure, self.modules = load_structure(wasm, self.engine, key, cache)
         self.structure = structure
         self._codes = _load_codes(cache, digest, key)
         self._new_codes = 0
@@ -715,39 +702,6 @@ class FastHost(Host):
         self.session()  # instantiate now: link errors and start-function traps surface here
 
     # -- loading
-
-    def _read(self, wasm: bytes, cache: Cache, key: tuple) -> tuple[Structure, list[str]]:
-        """Validate the component (wasmtime) and read its structure (on a cache miss)."""
-        import wasmtime.component  # only on a cache miss: it is slow to import
-
-        from ._graph import read_structure
-
-        try:
-            wasmtime.component.Component(self.engine, wasm)
-        except wasmtime.WasmtimeError as exc:
-            raise SandlinkError(f"invalid component: {exc}") from None
-        hashes: list[str] = []
-
-        def module_info(raw_modules: list[bytes]) -> list[ModuleInfo]:
-            for raw in raw_modules:
-                hashes.append(sha256(raw).hexdigest())
-                self.modules.append(self._module(cache, key, hashes[-1], lambda raw=raw: raw))
-            return [_module_info(m) for m in self.modules]
-
-        return read_structure(wasm, module_info), hashes
-
-    def _module(
-        self, cache: Cache, key: tuple, module_hash: str, raw: Callable[[], bytes]
-    ) -> wasmtime.Module:
-        engine = self.engine
-        return cache.load(
-            "module",
-            module_hash,
-            key,
-            lambda: wasmtime.Module(engine, raw()),
-            lambda m: m.serialize(),
-            lambda data: wasmtime.Module.deserialize(engine, data),
-        )
 
     def _raw_ref(self, ref: CoreRef) -> int:
         index = self.raw_index.get(ref)
@@ -988,6 +942,50 @@ def _spend(memory_limit: int | None, session: Session, budget: int, view_length:
 
 
 _SERIALS = itertools.count(1)
+
+
+def load_structure(
+    wasm: bytes, engine: wasmtime.Engine, key: tuple, cache: Cache
+) -> tuple[Structure, list[wasmtime.Module]]:
+    """A component's structure and its compiled core modules, from the cache when it has
+    them; on a miss wasmtime validates the component first."""
+    modules: list[wasmtime.Module] = []
+
+    def module(module_hash: str, raw: Callable[[], bytes]) -> wasmtime.Module:
+        return cache.load(
+            "module",
+            module_hash,
+            key,
+            lambda: wasmtime.Module(engine, raw()),
+            lambda m: m.serialize(),
+            lambda data: wasmtime.Module.deserialize(engine, data),
+        )
+
+    def read() -> tuple[Structure, list[str]]:
+        import wasmtime.component  # only on a cache miss: it is slow to import
+
+        from ._graph import read_structure
+
+        try:
+            wasmtime.component.Component(engine, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise SandlinkError(f"invalid component: {exc}") from None
+        hashes: list[str] = []
+
+        def module_info(raw_modules: list[bytes]) -> list[ModuleInfo]:
+            for raw in raw_modules:
+                hashes.append(sha256(raw).hexdigest())
+                modules.append(module(hashes[-1], lambda raw=raw: raw))
+            return [_module_info(m) for m in modules]
+
+        return read_structure(wasm, module_info), hashes
+
+    digest = sha256(wasm).hexdigest()
+    structure, hashes = cache.load("structure", digest, key, read, _pickle.dumps, _pickle.loads)
+    if not modules:  # the structure came from the cache: so may the modules
+        for i, module_hash in enumerate(hashes):
+            modules.append(module(module_hash, lambda i=i: _core_modules(wasm)[i]))
+    return structure, modules
 
 
 def _core_modules(wasm: bytes) -> list[bytes]:

@@ -32,6 +32,7 @@ from ._types import (
     ResourceType,
     Unsupported,
     ValType,
+    class_name,
 )
 
 ROOT = "$root"  # the imports key of world-level (top-level) functions
@@ -43,11 +44,6 @@ def python_name(wit_name: str) -> str:
     (`type` -> `type_`, `class` -> `class_`, `len` -> `len_`)."""
     name = wit_name.replace("-", "_")
     return name + "_" if name in _RESERVED else name
-
-
-def class_name(wit_name: str) -> str:
-    """`json-error` -> `JsonError`."""
-    return "".join(part[:1].upper() + part[1:] for part in wit_name.split("-"))
 
 
 # -- what the evaluation produces

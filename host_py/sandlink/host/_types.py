@@ -42,6 +42,11 @@ def align_to(offset: int, alignment: int) -> int:
     return (offset + alignment - 1) // alignment * alignment
 
 
+def class_name(wit_name: str) -> str:
+    """`json-error` -> `JsonError`."""
+    return "".join(part[:1].upper() + part[1:] for part in wit_name.split("-"))
+
+
 def join(a: str, b: str) -> str:
     """The canonical ABI's join of two flat core types (variant payloads share slots)."""
     if a == b:
@@ -65,6 +70,10 @@ class ValType:
     def describe(self) -> str:
         """The type in WIT syntax (for messages)."""
         raise NotImplementedError
+
+    def annotation(self) -> str:
+        """The type of its Python values, as an annotation (`sandlink.Ok` is `Ok`)."""
+        return "Any"
 
     def accel_spec(self) -> tuple:
         """The type for the compiled call path (`sandlink.host._accel`): `(kind, size,
@@ -184,6 +193,9 @@ class Bool(_Scalar):
     def describe(self) -> str:
         return "bool"
 
+    def annotation(self) -> str:
+        return "bool"
+
     def check(self, em: Emitter, value: str, where: str) -> str:
         return em.bind(
             f"1 if {value} is True else 0 if {value} is False else _bad_bool({where!r}, {value})"
@@ -216,6 +228,9 @@ class Int(_Scalar):
 
     def describe(self) -> str:
         return self.kind
+
+    def annotation(self) -> str:
+        return "int"
 
     def check(self, em: Emitter, value: str, where: str) -> str:
         lo, hi = INT_RANGES[self.kind]
@@ -256,6 +271,9 @@ class Float(_Scalar):
     def describe(self) -> str:
         return self.kind
 
+    def annotation(self) -> str:
+        return "float"
+
     def check(self, em: Emitter, value: str, where: str) -> str:
         return em.bind(f"_float_bits({where!r}, {value}, {self.kind!r})")  # the raw bits
 
@@ -278,6 +296,9 @@ class Char(_Scalar):
     def describe(self) -> str:
         return "char"
 
+    def annotation(self) -> str:
+        return "str"
+
     def check(self, em: Emitter, value: str, where: str) -> str:
         return em.bind(f"_char_code({where!r}, {value})")
 
@@ -299,6 +320,9 @@ class String(ValType):
 
     def describe(self) -> str:
         return "string"
+
+    def annotation(self) -> str:
+        return "str"
 
     def allocates(self) -> bool:
         return True
@@ -389,6 +413,9 @@ class List(ValType):
 
     def describe(self) -> str:
         return f"list<{self.element.describe()}>"
+
+    def annotation(self) -> str:
+        return "bytes" if self.is_bytes else f"list[{self.element.annotation()}]"
 
     def children(self) -> tuple[ValType, ...]:
         return (self.element,)
@@ -527,6 +554,9 @@ class Record(ValType):
             or "record { " + ", ".join(f"{w}: {t.describe()}" for _, w, t in self.fields) + " }"
         )
 
+    def annotation(self) -> str:
+        return self.cls.__name__ if self.cls is not None else class_name(self.name or "record")
+
     def children(self) -> tuple[ValType, ...]:
         return tuple(f for _, _, f in self.fields)
 
@@ -577,6 +607,9 @@ class Tuple(ValType):
 
     def describe(self) -> str:
         return f"tuple<{', '.join(e.describe() for e in self.elements)}>"
+
+    def annotation(self) -> str:
+        return f"tuple[{', '.join(t.annotation() for t in self.elements)}]"
 
     def children(self) -> tuple[ValType, ...]:
         return self.elements
@@ -634,6 +667,9 @@ class Flags(ValType):
 
     def describe(self) -> str:
         return self.name or f"flags {{ {', '.join(self.names)} }}"
+
+    def annotation(self) -> str:
+        return "frozenset[str]"
 
     def check(self, em: Emitter, value: str, where: str) -> str:
         bits = em.const({n: i for i, n in enumerate(self.names)}, "F")
@@ -804,6 +840,9 @@ class Variant(_Cases):
             + " }"
         )
 
+    def annotation(self) -> str:
+        return "Variant"
+
     def case_of(self, em: Emitter, value: str, where: str) -> tuple[str, str]:
         index, payload = em.fresh("c"), em.fresh("v")
         names = em.const({n: i for i, (n, _) in enumerate(self._cases)}, "F")
@@ -832,6 +871,9 @@ class Enum(_Cases):
     def describe(self) -> str:
         return self.name or f"enum {{ {', '.join(self.names)} }}"
 
+    def annotation(self) -> str:
+        return f"Literal[{', '.join(map(repr, self.names))}]"
+
     def check(self, em: Emitter, value: str, where: str) -> str:
         names = em.const({n: i for i, n in enumerate(self.names)}, "F")
         return em.bind(f"(_enum_case({where!r}, {value}, {names}, {self.describe()!r}), None)")
@@ -858,6 +900,9 @@ class Option(_Cases):
     def describe(self) -> str:
         return f"option<{self.payload.describe()}>"
 
+    def annotation(self) -> str:
+        return f"{self.payload.annotation()} | None"
+
     def case_of(self, em: Emitter, value: str, where: str) -> tuple[str, str]:
         index = em.bind(f"0 if {value} is None else 1")
         return index, value
@@ -882,6 +927,9 @@ class Result(_Cases):
     def describe(self) -> str:
         ok = "_" if self.ok is None else self.ok.describe()
         return f"result<{ok}, {'_' if self.err is None else self.err.describe()}>"
+
+    def annotation(self) -> str:
+        return "Ok | Err"
 
     def case_of(self, em: Emitter, value: str, where: str) -> tuple[str, str]:
         index, payload = em.fresh("c"), em.fresh("v")
@@ -937,6 +985,10 @@ class _Handle(ValType):
         self, em: Emitter, raw: str, index: Iterator[int], variants: dict[int, int], addr: str
     ) -> str:
         return self.lift(em, iter([f"{raw}[{next(index)}]"]))
+
+    def annotation(self) -> str:
+        resource = self.resource
+        return resource.cls.__name__ if resource.cls else class_name(resource.name or "resource")
 
     def table(self, em: Emitter) -> str:
         return f"_s.tables[{self.resource.index}]"
