@@ -76,6 +76,17 @@ test: setup build build-test-guests
     cd host_py && ../{{python}} -m pytest -q
     cd host_py && SANDLINK_PURE=1 ../{{python}} -m pytest -q
 
+# The whole suite (both call paths) on another Python, e.g. `just test-python 3.10`: its own
+# venv (.venv-3.10) from the newest pyenv 3.10.x, else `python3.10` on PATH.
+test-python version: setup build build-test-guests
+    py=$(ls -d "$HOME"/.pyenv/versions/{{version}}.*/bin/python 2>/dev/null | sort -V | tail -1); \
+    py=${py:-$(command -v python{{version}})}; \
+    if [ -z "$py" ]; then echo "no Python {{version}} on PATH or in pyenv" >&2; exit 1; fi; \
+    [ -x .venv-{{version}}/bin/python ] || "$py" -m venv .venv-{{version}}; \
+    .venv-{{version}}/bin/python -m pip install --quiet --disable-pip-version-check -e "host_py[test]"
+    cd host_py && ../.venv-{{version}}/bin/python -m pytest -q -p no:cacheprovider
+    cd host_py && SANDLINK_PURE=1 ../.venv-{{version}}/bin/python -m pytest -q -p no:cacheprovider
+
 # The benchmark suite (bench/README.md): `just bench`, `just bench --quick`, `just bench readme`.
 bench *args: setup build build-test-guests
     {{python}} -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt

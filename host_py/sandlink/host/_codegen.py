@@ -346,7 +346,7 @@ def import_source(
             em.emit("    _s.in_host -= 1")
             em.emit("return 0")
         em.emit("except BaseException as _x:")
-        em.emit(f"    return _trap_from(_s, _x, {fn.where!r})")
+        em.emit(f"    return _trap_from(_s, _x, {fn.where!r}, _env)")
     return em.source(), n_raw
 
 

@@ -200,12 +200,18 @@ def deadline_error(env: int, _c: Clock | None = None) -> int:
                 return ffi.error_new(b"sandlink: call timed out")
         return 0
     except BaseException as exc:
-        try:
-            if _c is not None and _c.pending is None:
-                _c.pending = exc.with_traceback(None)  # its frame holds wasmtime's pointers
-            return ffi.error_new(b"sandlink: interrupted")
-        except BaseException:
-            return ffi.error_new(b"sandlink: interrupted")
+        return _interrupted(env, exc)
+
+
+def _interrupted(env: int, exc: BaseException) -> int:
+    """The error that stops a call for `exc`, which the call then raises."""
+    try:
+        clock = CLOCKS.get(env)
+        if clock is not None and clock.pending is None:
+            clock.pending = exc.with_traceback(None)  # its frame holds wasmtime's pointers
+    except BaseException:
+        pass
+    return ffi.error_new(b"sandlink: interrupted")
 
 
 @interrupts.callback_entry
@@ -214,8 +220,8 @@ def _on_deadline(context: int, env: int, delta: Any, kind: Any) -> int:
         delta[0] = 1
         kind[0] = ffi.DEADLINE_CONTINUE
         return deadline_error(env)
-    except BaseException:
-        return ffi.error_new(b"sandlink: interrupted")
+    except BaseException as exc:  # Python 3.10 may run a signal's handler at the first line
+        return _interrupted(env, exc)
 
 
 _DEADLINE = ffi.DeadlineCallback(_on_deadline)

@@ -126,9 +126,13 @@ def _keepable(exc: BaseException) -> BaseException:
     return exc.with_traceback(tb)
 
 
-def _trap_from(session: Session | None, exc: BaseException, what: str) -> int:
-    """The trap a raw host function returns for `exc`, kept to be raised by the call."""
+def _trap_from(session: Session | None, exc: BaseException, what: str, env: int = 0) -> int:
+    """The trap a raw host function returns for `exc`, kept to be raised by the call (by
+    the session of clock `env` when the exception came before the session was found: on
+    Python 3.10 a signal's handler can run at a callback's first line, inside its guard)."""
     try:
+        if session is None:
+            session = CLOCKS.get(env)  # type: ignore[assignment]
         if session is not None and session.pending is None:
             session.pending = _keepable(exc)
         return ffi.new_trap(f"sandlink: {what} failed ({type(exc).__name__})")
@@ -166,7 +170,7 @@ def _intrinsic(kind: str, resource: int, dtor: int | None, hosted: bool) -> Call
             return 0
         except BaseException as exc:
             exc.__traceback__ = None  # its frame holds a view of wasmtime's call buffer
-            return _trap_from(_s, exc, f"resource.{kind}")
+            return _trap_from(_s, exc, f"resource.{kind}", env)
 
     return intrinsic
 
