@@ -1,6 +1,7 @@
 """`python -m sandlink` (also the `sandlink` command): look at a component, or call it.
 
     sandlink info thing.wasm                   its exports and imports as Python signatures
+    sandlink stubs thing.wasm -o thing.pyi     a stub of its exports, to type-check calls
     sandlink call thing.wasm add 2 3           one call; arguments are JSON, else text
     sandlink call app.wasm run --dir /data=./data:rw --env K=V --arg x < input
 
@@ -44,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="its exports and imports as Python signatures")
     info.add_argument("path", help="a component (.wasm)")
     info.set_defaults(run=_info)
+    stubs = commands.add_parser("stubs", help="a .pyi of its exports, from its own types")
+    stubs.add_argument("path", help="a component (.wasm)")
+    stubs.add_argument("-o", "--output", help="where to write it (default: stdout)")
+    stubs.set_defaults(run=_stubs)
     call = commands.add_parser("call", help="call one export and print what it returns")
     call.add_argument("path", help="a component (.wasm)")
     call.add_argument("function", help="an export: `name`, or `interface.name`")
@@ -60,15 +65,33 @@ def _parser() -> argparse.ArgumentParser:
 # -- info
 
 
-def _info(args: argparse.Namespace) -> None:
+def _read(path: str) -> tuple[bytes, Any]:
+    """A component's bytes and structure (read once, then from the startup cache)."""
     from .host._cache import Cache, default_dir
     from .host._engine import engine_for
     from .host._fast import load_structure
 
-    with open(args.path, "rb") as f:
+    with open(path, "rb") as f:
         wasm = f.read()
     engine = engine_for(False)
     structure, _ = load_structure(wasm, engine.engine, engine.key, Cache(default_dir()))
+    return wasm, structure
+
+
+def _stubs(args: argparse.Namespace) -> None:
+    from .host._stubs import stub
+
+    _, structure = _read(args.path)
+    text = stub(structure, os.path.basename(args.path))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w") as f:
+            f.write(text)
+
+
+def _info(args: argparse.Namespace) -> None:
+    wasm, structure = _read(args.path)
     print(f"{args.path}: {len(wasm):,} bytes, sha256 {hashlib.sha256(wasm).hexdigest()}")
     for title, functions in (("exports", structure.exports), ("imports", structure.imports)):
         print(f"{title}:")
