@@ -5,7 +5,7 @@ The stub declares the component's records (as classes with their fields), its re
 Protocol per exported interface, and `Component`, the Protocol of what `load_component`
 returns for it, so that
 
-    c: thing.Component = sandlink.load_component("thing.wasm")  # with a cast, or a type: ignore
+    c: thing.Component = sandlink.load_component("thing.wasm")  # it returns Any
 
 type-checks every call. Names are the Python spellings the host exposes (`_structure`).
 """
