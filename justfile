@@ -65,6 +65,15 @@ build-test-guests: setup
             componentize app -p "$guest" -o "target/$name.wasm"; \
     done
 
+# The wheels, in dist/: the universal one (the component, no compiled code) and this
+# platform's (plus the compiled call path and the cdylib); see tools/build_wheels.py.
+dist: setup build
+    {{python}} tools/build_wheels.py
+
+# Each wheel installed into a fresh venv outside the tree, used as a user would.
+dist-check: dist build-test-guests
+    {{python}} tools/check_wheels.py
+
 # The demo: every backend, each function's result, a short timing table.
 run: setup build
     {{python}} host_py/run.py
