@@ -14,7 +14,14 @@ from __future__ import annotations
 import _thread
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # type checkers know it from their own stubs; nothing imports it at run time
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda decorator: decorator
 
 T = TypeVar("T", bound=type)
 
@@ -31,6 +38,7 @@ class factory:  # lower case: it reads as a default, `cars: list[str] = factory(
         self.make = make
 
 
+@dataclass_transform(frozen_default=True)
 def record(cls: T | None = None, /, *, slots: bool = True) -> Any:
     """Class decorator: the class as a frozen record of its annotated fields (in order; a
     class-level value is the field's default, `factory(f)` a fresh `f()` per instance).
