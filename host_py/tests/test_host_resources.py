@@ -159,10 +159,21 @@ def test_handles_are_capped_by_limits(hostres_wasm, backend):
             k.hoard(101)
 
 
-def test_exports_passing_host_resources_are_refused(backend, wat):
-    # The hostile fixture's exports pass only integers: loading works. An export taking
-    # the host's resource is refused at load, naming it (see check_supported).
-    with pytest.raises(sandlink.UnsupportedTypeError, match="exports cannot pass"):
+def test_the_host_s_objects_pass_through_exports(hostres_wasm, backend):
+    Counter.closed = []
+    k = load(hostres_wasm, backend)
+    mine = Counter(5)
+    k.stash(mine, 2)  # given to the guest, which keeps it (and adds 2 through its method)
+    assert k.unstash() is mine and mine.value == 7  # given back: the very object
+    assert k.unstash() is None
+    k.stash(Counter(1), 0)
+    assert k.release() == 1 and Counter.closed == [1]  # the guest dropped it: closed
+    with pytest.raises(TypeError, match="c must be a Counter, not int"):
+        k.stash(3, 0)
+
+
+def test_exports_borrowing_host_resources_are_refused(backend, wat):
+    with pytest.raises(sandlink.UnsupportedTypeError, match="cannot lend the guest"):
         sandlink.load_component(wat("hosted_export"), backend=backend)
 
 

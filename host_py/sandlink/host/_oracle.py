@@ -316,8 +316,8 @@ def to_wasmtime(ty: ValType, value: Any, name: str, lent: _Lent | None = None) -
 
 
 class _Lent:
-    """The resource objects one call's arguments pass, by ownership and by borrow; or, for
-    an import's result (`hosted`), the instance whose handles the host's objects become."""
+    """The resource objects one call's arguments pass, by ownership and by borrow, and the
+    instance whose handles the host's own objects become (`hosted`)."""
 
     __slots__ = ("borrowed", "hosted", "owned")
 
@@ -752,7 +752,8 @@ class OracleHost(Host):
             hosted_drop(instance.hosted.pop(rep))
 
     def _lift_hosted(self, store: Any) -> Callable[[ResourceType, Any], Any]:
-        """How a host function's arguments find the host objects the guest passes."""
+        """How the host objects the guest passes (to a host function, or as a result) are
+        found again."""
         instance = self.local.instance
 
         def lift(resource: ResourceType, handle: wc.ResourceAny) -> Any:
@@ -910,7 +911,7 @@ class OracleHost(Host):
             )
         self._drop_orphans(instance)  # first: a failing drop discards the instance
         instance = self._instance()
-        lent = _Lent()
+        lent = _Lent(instance)  # (the host's own objects become handles of this instance)
         raw_args = [to_wasmtime(p.type, arguments[p.name], p.name, lent) for p in fn.params]
         store = instance.store
         assert store is not None
@@ -924,7 +925,14 @@ class OracleHost(Host):
                 obj._given_away()
         if fn.result is None:
             return None
-        return from_wasmtime(fn.result, raw, lambda r, handle: r.cls._wrap(instance, handle))  # type: ignore[union-attr]
+        hosted = self._lift_hosted(store)
+
+        def lift(resource: ResourceType, handle: wc.ResourceAny) -> Any:
+            if not resource.defined:  # the host's own object, given back
+                return hosted(resource, handle)
+            return resource.cls._wrap(instance, handle)  # type: ignore[union-attr]
+
+        return from_wasmtime(fn.result, raw, lift)
 
     def _guest(self, instance: _Instance, run: Callable[[], Any]) -> Any:
         """Run guest code of `instance`; a failure discards it and raises what happened."""

@@ -23,6 +23,7 @@ else:
     def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
         return lambda decorator: decorator
 
+
 T = TypeVar("T", bound=type)
 
 FIELDS = "__sandlink_fields__"

@@ -79,7 +79,8 @@ class Reflection:
         for name, ext in items.items():
             if isinstance(ext.ty, wc.ResourceType):
                 resource = self._resource(ext.ty, exported)
-                if resource.name is None:
+                # Named by its interface, even when the world `use`s it at the top level too.
+                if resource.name is None or (resource.interface is None and interface):
                     resource.name, resource.interface = name, interface
                 local[name] = resource
         for name, ext in items.items():

@@ -216,10 +216,10 @@ def check_supported(fn: Function, exported: bool) -> None:
             if not isinstance(part, (Own, Borrow)):
                 continue
             hosted = not part.resource.defined
-            if hosted and exported:
+            if hosted and exported and isinstance(part, Borrow):
                 raise UnsupportedTypeError(
-                    f"{fn.where}: {part.describe()} is a resource the host implements, "
-                    "which exports cannot pass yet"
+                    f"{fn.where}: {part.describe()}: exports cannot lend the guest a resource "
+                    "the host implements yet (own<...> they can pass)"
                 )
             if isinstance(part, Borrow) and not exported and not hosted:
                 raise UnsupportedTypeError(f"{fn.where}: {part.describe()} handed to the host")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._exports import bare_name
-from ._structure import Function, Structure, python_name
+from ._structure import Function, Structure, host_resources, python_name
 from ._types import Record, class_name
 
 _BUILTINS = ("Err", "Ok", "Variant")
@@ -35,6 +35,9 @@ def stub(structure: Structure, source: str) -> str:
     ]
     for record in _records(structure.exports):
         lines += ["", *_record(record)]
+    for resource in host_resources(structure.exports):
+        name = class_name(resource.name or "resource")
+        lines += ["", f"{name} = Any  # resource {resource.name}: the class given in imports"]
     # What each scope holds, as the host attaches it: functions, and resource classes.
     items: dict[str | None, dict[str, str]] = {}
     resources: dict[str, list[Function]] = {}

@@ -1,4 +1,4 @@
-;; Attacks: an export passing a resource the host implements (the host cannot yet lend
+;; Attacks: an export borrowing a resource the host implements (the host cannot yet lend
 ;; its own objects to the guest through an export): refused at load, naming it.
 (component
   (import "test:hostile/hosted" (instance $h
@@ -8,5 +8,5 @@
   (core module $m
     (func (export "keep") (param i32)))
   (core instance $i (instantiate $m))
-  (func (export "keep") (param "x" (own $r)) (canon lift (core func $i "keep")))
+  (func (export "keep") (param "x" (borrow $r)) (canon lift (core func $i "keep")))
 )

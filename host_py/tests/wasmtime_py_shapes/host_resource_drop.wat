@@ -4,7 +4,7 @@
 ;; runs). There are no imported functions, only the imported resource type:
 ;;   import t: resource
 ;;   export drop: func(x: own<t>)
-;; Its export takes the host's resource, which sandlink cannot do yet, so this cannot load.
+;; The host gives the guest its object; the guest's drop runs the object's close().
 (component
   (import "t" (type $t (sub resource)))
   (core func $drop-t (canon resource.drop $t))

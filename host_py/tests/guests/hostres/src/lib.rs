@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 wit_bindgen::generate!({ world: "hostres", path: "wit" });
 
-use sandlink::hostres::tally::{fresh, maybe, peek, take, Counter};
+use sandlink::hostres::tally::{fresh, maybe, peek, take};
 
 struct HostRes;
 
@@ -54,6 +54,15 @@ impl Guest for HostRes {
         for i in 0..n {
             kept.0.push(Counter::new(i));
         }
+    }
+
+    fn stash(c: Counter, n: u32) {
+        c.add(n);
+        KEPT.lock().unwrap().0.push(c);
+    }
+
+    fn unstash() -> Option<Counter> {
+        KEPT.lock().unwrap().0.pop()
     }
 
     fn release() -> u32 {
