@@ -342,3 +342,25 @@ def test_symlinks_pointing_out_are_not_made(wasi_cli, tmp_path):
     assert k.soft_link("sub/../hello.txt", "/data/in") == Ok(None)
     assert k.read_file("/data/in") == Ok("hi there")
     assert sorted(os.listdir(box)) == ["hello.txt", "in", "sub"]
+
+
+FIFO = """
+import os
+box = os.path.join(ARGS["base"], "box")
+os.makedirs(box)
+os.mkfifo(os.path.join(box, "pipe"))  # nobody ever writes to it
+wasi = sandlink.Wasi(preopens={"/data": (box, "rw")})
+k = sandlink.load_component(ARGS["path"], wasi=wasi, cache_dir=False)
+emit({"read": call(k, "read_file", "/data/pipe"), "size": call(k, "file_size", "/data/pipe"),
+      "append": call(k, "append_file", "/data/pipe", "x")})
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_a_preopen_hangs_nothing(wasi_cli, tmp_path):
+    """Opening or reading a FIFO nobody writes would block the host inside a host call,
+    where no timeout reaches: sandlink's descriptors never block (the child must not hang)."""
+    result = run_child(FIFO, path=str(wasi_cli), base=str(tmp_path), hang_after=20)
+    assert result["read"]["value"][0] == "Err", show(result["read"])
+    assert result["size"] == {"value": encode(Ok(0))}
+    assert "value" in result["append"], show(result["append"])

@@ -22,7 +22,7 @@ from ._clocks import Datetime, datetime
 from ._io import CHUNK, FileSink, FileSource, InputStream, OutputStream, OwnsFd
 from ._paths import PathError, errno_code, open_beneath, parent_beneath, split
 
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO inside a preopen must not hang an open
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO inside a preopen must not hang the host
 _READ_ANY = os.O_RDONLY | _NONBLOCK
 
 
@@ -270,9 +270,10 @@ class Descriptor(OwnsFd):
         ):
             if name in open_flags:
                 mode |= bit
+        # Non-blocking, and kept so: a FIFO (or device) in a preopen can hang neither the
+        # open nor a read (no host call may outlive Limits.timeout); files are unaffected.
         fd, names = self._open(path, "symlink-follow" in path_flags, mode | _NONBLOCK)
         try:
-            os.set_blocking(fd, True)  # the non-blocking open was only so a FIFO cannot hang it
             return Ok(Descriptor(self.root, names, fd, flags))
         except BaseException:
             os.close(fd)
