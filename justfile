@@ -18,7 +18,7 @@ setup:
         cargo install --locked --quiet wasm-tools@{{wasm_tools_version}}; fi
     [ -x {{python}} ] || python3 -m venv {{venv}}
     # pip only when what it installs changed since the last install (a stamp in the venv).
-    spec='host_py[test]'; want=$(echo "$spec" | cat - host_py/pyproject.toml | sha256sum); \
+    spec='host_py[test,dev]'; want=$(echo "$spec" | cat - host_py/pyproject.toml | sha256sum); \
     if [ "$(cat {{venv}}/.sandlink-setup 2>/dev/null)" != "$want" ]; then \
         {{python}} -m pip install --quiet --disable-pip-version-check -e "$spec" && \
         echo "$want" > {{venv}}/.sandlink-setup; fi
@@ -107,7 +107,7 @@ bench *args: setup build build-test-guests
 soak *args: setup build
     {{python}} bench/soak.py {{args}}
 
-lint: setup
+lint: setup build-test-guests
     cargo fmt --all --check
     cargo clippy --locked --all-targets -p sandlink -p sandlink-accel -- -D warnings
     cargo clippy --locked --target {{wasm_target}} --workspace --exclude sandlink-accel --exclude wasi_cli -- -D warnings
@@ -115,6 +115,7 @@ lint: setup
     cargo clippy --locked --target {{wasi_target}} -p wasi_cli -- -D warnings
     {{venv}}/bin/ruff check --config host_py/pyproject.toml host_py bench tools
     {{venv}}/bin/ruff format --config host_py/pyproject.toml --check host_py bench tools
+    {{python}} tools/typecheck.py
 
 # Rewrite host_py/sandlink/_api.py (the kernels' WIT in Python) from wit/; tests fail while it is stale.
 api: setup

@@ -1,0 +1,56 @@
+"""What users type-check against sandlink, checked with `mypy --strict` (`just lint`):
+the README's usage example, the stubs `sandlink stubs` writes for the bundled component
+and for a WASI component, and code that uses such a stub. (sandlink's own modules are
+followed silently: their internals are not yet strict-clean.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+USES_STUB = """\
+import sandlink
+import kernels_stub
+
+c: kernels_stub.Component = sandlink.load_component("k.wasm", {"host": {"print": print}})
+total: int = c.add(1, 2) + c.kernels.add(3, 4)
+masked: bytes = c.ws_mask(b"Hello", 0x3D21FA37, 0)
+with c.Buffer(16) as buf:
+    data: bytes = buf.read(0, 16)
+k = sandlink.load()
+person = k.parse_person('{"name": "x", "age": 1, "cars": [], "friends": []}')
+name: str = person.name
+"""
+
+
+def main() -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("## Using it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        (out / "readme_example.py").write_text(example)
+        (out / "uses_stub.py").write_text(USES_STUB)
+        for name, component in (
+            ("kernels_stub", ROOT / "target" / "sandlink.wasm"),
+            ("wasi_cli_stub", ROOT / "target" / "wasi_cli.wasm"),
+        ):
+            subprocess.run(
+                [sys.executable, "-m", "sandlink", "stubs", str(component), "-o", f"{name}.pyi"],
+                cwd=out,
+                check=True,
+            )
+        files = sorted(p.name for p in out.iterdir())
+        done = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", *files],
+            cwd=out,
+            env={"MYPYPATH": str(ROOT / "host_py"), "PATH": "/usr/bin:/bin"},
+        )
+        sys.exit(done.returncode)
+
+
+if __name__ == "__main__":
+    main()
