@@ -3,6 +3,7 @@
     sandlink info thing.wasm                   its exports and imports as Python signatures
     sandlink stubs thing.wasm -o thing.pyi     a stub of its exports, to type-check calls
     sandlink call thing.wasm add 2 3           one call; arguments are JSON, else text
+    sandlink bench                             the bundled kernels timed on each backend
     sandlink call app.wasm run --dir /data=./data:rw --env K=V --arg x < input
 
 `call` runs on the fast host with the default limits. A WASI component gets nothing but
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     stubs.add_argument("path", help="a component (.wasm)")
     stubs.add_argument("-o", "--output", help="where to write it (default: stdout)")
     stubs.set_defaults(run=_stubs)
+    bench = commands.add_parser("bench", help="time the bundled kernels on each backend")
+    bench.add_argument("--seconds", type=float, default=0.5, help="per cell (default 0.5)")
+    bench.set_defaults(run=_bench)
     call = commands.add_parser("call", help="call one export and print what it returns")
     call.add_argument("path", help="a component (.wasm)")
     call.add_argument("function", help="an export: `name`, or `interface.name`")
@@ -147,6 +151,55 @@ def _call(args: argparse.Namespace) -> None:
     result = target(*values)
     if result is not None:
         print(repr(result))
+
+
+BENCH_CASES = (  # (name, method, arguments)
+    ("add", "add", (2, 3)),
+    (
+        "parse_person",
+        "parse_person",
+        ('{"name": "Elliot", "age": 25, "cars": ["a"], "friends": []}',),
+    ),
+    ("ws_mask 125 B", "ws_mask", (bytes(125), b"\x37\xfa\x21\x3d")),
+    ("ws_mask 64 KiB", "ws_mask", (bytes(65536), b"\x37\xfa\x21\x3d")),
+)
+
+
+def _bench(args: argparse.Namespace) -> None:
+    """Median-of-five timings of the bundled kernels on every backend that loads here but
+    the slow `oracle` (a quick look at this machine; `just bench` is the full suite)."""
+    import statistics
+    import timeit
+
+    from . import BACKENDS, load
+
+    kernels = {}
+    for backend in BACKENDS:
+        if backend == "oracle":
+            continue
+        try:
+            kernels[backend] = load(backend)
+        except SandlinkError as exc:
+            print(f"{backend}: not available ({exc})", file=sys.stderr)
+    print("| call | " + " | ".join(kernels) + " |")
+    print("|---|" + "---:|" * len(kernels))
+    for name, method, call_args in BENCH_CASES:
+        cells = []
+        for k in kernels.values():
+            fn = getattr(k, method)
+            timer = timeit.Timer(lambda fn=fn, call_args=call_args: fn(*call_args))
+            number, _ = timer.autorange()
+            number = max(1, int(number * args.seconds / 5 / 0.2))  # five runs in all
+            runs = timer.repeat(repeat=5, number=number)
+            cells.append(_duration(statistics.median(runs) / number))
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def _duration(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
 
 
 def _described(component: Any, name: str) -> Any:

@@ -101,3 +101,17 @@ def test_a_missing_file_is_an_error_not_a_traceback():
     done = run("info", "no/such.wasm")
     assert done.returncode == 1
     assert done.stderr.startswith(b"sandlink: FileNotFoundError:")
+
+
+def test_bench_times_the_kernels_on_each_backend():
+    done = run("bench", "--seconds", "0.02")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert lines[0] == "| call | wasm | native | python |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| add",
+        "| parse_person",
+        "| ws_mask 125 B",
+        "| ws_mask 64 KiB",
+    ]
+    assert all(line.count("s |") == 3 for line in lines[2:]), lines
