@@ -65,12 +65,13 @@ build-test-guests: setup
             componentize app -p "$guest" -o "target/$name.wasm"; \
     done
 
-# The wheels, in dist/: the universal one (the component, no compiled code) and this
-# platform's (plus the compiled call path and the cdylib); see tools/build_wheels.py.
+# The wheels and the sdist, in dist/: the universal wheel (the component, no compiled
+# code), this platform's (plus the compiled call path and the cdylib), and the sources
+# with a backend that builds the Rust parts; see tools/build_wheels.py.
 dist: setup build
     {{python}} tools/build_wheels.py
 
-# Each wheel installed into a fresh venv outside the tree, used as a user would.
+# Each wheel, and one built from the sdist, installed into a fresh venv outside the tree.
 dist-check: dist build-test-guests
     {{python}} tools/check_wheels.py
 

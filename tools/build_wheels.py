@@ -1,4 +1,4 @@
-"""Builds sandlink's wheels into dist/ (`just dist`; the artifacts must be built first).
+"""Builds sandlink's wheels and sdist into dist/ (`just dist`; build the artifacts first).
 
 - `sandlink-V-py3-none-any.whl`, the universal wheel: the package and the portable
   component, no compiled code, so it runs wherever wasmtime-py has wheels (the `wasm`
@@ -6,6 +6,10 @@
 - `sandlink-V-cp310-abi3-PLATFORM.whl`: the same plus this platform's compiled call path
   (`_accel`, stable ABI, CPython >= 3.10) and the cdylib (`native`). On Linux PLATFORM is
   `manylinux_2_N_<arch>`, N the newest glibc symbol version the two libraries need.
+
+- `sandlink-V.tar.gz`, the sdist: the Rust, WIT and Python sources with the tests and the
+  prebuilt component; building a wheel from it builds the Rust parts when Rust is there
+  (`tools/sandlink_build.py`), else it gives the universal wheel.
 
 The universal wheel is what setuptools builds from a staged copy of host_py holding only
 the component; the platform wheel is that wheel with the libraries added and its WHEEL
@@ -16,14 +20,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import platform
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +49,19 @@ def main() -> None:
     universal = build_universal(out)
     print(universal.name)
     print(build_platform(universal, out).name)
+    print(build_sdist(out, universal).name)
 
 
-def build_universal(out: Path) -> Path:
+def pip_wheel(stage: Path, out: Path) -> None:
+    """A wheel of the staged package, built by pip (in an isolated environment)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), "."],
+        cwd=stage,
+        check=True,
+    )
+
+
+def build_universal(out: Path, make: Callable[[Path, Path], None] = pip_wheel) -> Path:
     component = ARTIFACTS / "sandlink.wasm"
     if not component.is_file():
         sys.exit(f"{component} is missing: run `just build` first")
@@ -59,11 +76,7 @@ def build_universal(out: Path) -> Path:
         )
         (stage / "sandlink" / "_artifacts").mkdir()
         shutil.copy(component, stage / "sandlink" / "_artifacts")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), "."],
-            cwd=stage,
-            check=True,
-        )
+        make(stage, out)
     (wheel,) = out.glob("*-py3-none-any.whl")
     return wheel
 
@@ -96,6 +109,49 @@ def build_platform(universal: Path, out: Path) -> Path:
             info.external_attr = (0o755 if n.endswith(".so") else 0o644) << 16
             dst.writestr(info, data, zipfile.ZIP_DEFLATED)
     return out / name
+
+
+SDIST_FILES = ["Cargo.toml", "Cargo.lock", "build.rs", "README.md", "justfile"]
+SDIST_TREES = ["src", "wit", "host_py"]
+SDIST_TOOLS = ["tools/build_wheels.py", "tools/sandlink_build.py"]
+SDIST_PYPROJECT = """\
+# The sdist's own build: tools/sandlink_build.py builds the Rust parts when it can.
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "sandlink_build"
+backend-path = ["tools"]
+"""
+
+
+def build_sdist(out: Path, universal: Path) -> Path:
+    """The committed sources (Rust, WIT, the Python package and its tests) and the prebuilt
+    component, with a build backend that builds the wheels from them."""
+    with zipfile.ZipFile(universal) as wheel:
+        metadata = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        pkg_info = wheel.read(metadata)
+    base = universal.name.split("-py3-")[0]  # sandlink-V
+    path = out / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+
+        def add(name: str, data: bytes, mode: int = 0o644) -> None:
+            info = tarfile.TarInfo(f"{base}/{name}")
+            info.size, info.mode, info.mtime = len(data), mode, 1767225600
+            tar.addfile(info, io.BytesIO(data))
+
+        tracked = (
+            subprocess.run(
+                ["git", "ls-files", "-z", *SDIST_TREES], cwd=ROOT, capture_output=True, check=True
+            )
+            .stdout.decode()
+            .split("\0")
+        )
+        component = str((ARTIFACTS / "sandlink.wasm").relative_to(ROOT))
+        names = [*SDIST_FILES, *SDIST_TOOLS, *filter(None, tracked), component]
+        for name in names:
+            add(name, (ROOT / name).read_bytes())
+        add("pyproject.toml", SDIST_PYPROJECT.encode())
+        add("PKG-INFO", pkg_info)
+    return path
 
 
 def platform_tag() -> str:

@@ -1,7 +1,7 @@
-"""Installs each wheel in dist/ into a fresh venv outside the tree and uses it as a user
-would (`just dist-check`, run by CI): the README's usage example, a WASI component, the
-`sandlink` command; the universal wheel without compiled code, the platform wheel with
-the compiled call path and the `native` backend.
+"""Installs each wheel in dist/, and one pip builds from the sdist, into a fresh venv
+outside the tree and uses it as a user would (`just dist-check`, run by CI): the README's
+usage example, a WASI component, the `sandlink` command; the universal wheel without
+compiled code, the platform wheels with the compiled call path and the `native` backend.
 """
 
 from __future__ import annotations
@@ -64,12 +64,28 @@ def check(wheel: Path) -> None:
         subprocess.run([python, "-c", preamble + CHECK], cwd=tmp, check=True, env=env_vars)
 
 
+def from_sdist(sdist: Path, out: Path) -> Path:
+    """The wheel pip builds from the sdist here (Rust is on PATH: this platform's)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), sdist],
+        check=True,
+    )
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
 def main() -> None:
     wheels = sorted((ROOT / "dist").glob("*.whl"))
-    if not wheels:
-        sys.exit("no wheels in dist/: run `just dist` first")
+    sdists = sorted((ROOT / "dist").glob("*.tar.gz"))
+    if not wheels or not sdists:
+        sys.exit("no wheels or sdist in dist/: run `just dist` first")
     for wheel in wheels:
         print(f"checking {wheel.name}")
+        check(wheel)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"building a wheel from {sdists[0].name}")
+        wheel = from_sdist(sdists[0], Path(tmp))
+        print(f"checking {wheel.name} (built from the sdist)")
         check(wheel)
 
 
