@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from . import _api
 from ._api import Friend, Person
@@ -113,8 +113,8 @@ def load(
     compiled artifacts are kept (default: per user; False: none). `compiled` picks the
     `wasm` backend's call path, as for `load_component`.
     """
-    how = {"print": print, "path": path, "limits": limits, "cache_dir": cache_dir}
-    kernels = _load(_backend(backend, BACKENDS), compiled=compiled, **how)
+    how: dict[str, Any] = {"print": print, "path": path, "limits": limits, "cache_dir": cache_dir}
+    kernels: Any = _load(_backend(backend, BACKENDS), compiled=compiled, **how)
     kernels._how = tuple({**how, "compiled": compiled}.items())  # how to load it: pickling
     return kernels
 

@@ -168,6 +168,7 @@ BENCH_CASES = (  # (name, method, arguments)
 def _bench(args: argparse.Namespace) -> None:
     """Median-of-five timings of the bundled kernels on every backend that loads here but
     the slow `oracle` (a quick look at this machine; `just bench` is the full suite)."""
+    import functools
     import statistics
     import timeit
 
@@ -187,7 +188,7 @@ def _bench(args: argparse.Namespace) -> None:
         cells = []
         for k in kernels.values():
             fn = getattr(k, method)
-            timer = timeit.Timer(lambda fn=fn, call_args=call_args: fn(*call_args))
+            timer = timeit.Timer(functools.partial(fn, *call_args))
             number, _ = timer.autorange()
             number = max(1, int(number * args.seconds / 5 / 0.2))  # five runs in all
             runs = timer.repeat(repeat=5, number=number)

@@ -91,6 +91,7 @@ class _Types:
         if ty in self._c:
             return self._c[ty]
         kind = ty[0]
+        c: Any
         if kind == "list" and ty[1] == "u8":
             c = _Bytes
         elif kind == "list":
@@ -281,7 +282,7 @@ class NativeExports:
             "        _failures.append((_get_ident(), _exc))\n"
             f"        return {fallback}\n"
         )
-        namespace = {
+        namespace: dict[str, Any] = {
             "_target": target,
             "_failures": self._failures,
             "_get_ident": threading.get_ident,

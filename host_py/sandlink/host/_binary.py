@@ -70,39 +70,60 @@ class MalformedComponent(SandlinkError):
 
 class CoreModule(NamedTuple):
     module: int  # index into Component.modules (the module's bytes)
-    space = "core module"
+
+    @property
+    def space(self) -> str:
+        return "core module"
 
 
 class CoreInstantiate(NamedTuple):
     module: int
     args: tuple[tuple[str, int], ...]  # (import module name, core instance index)
-    space = "core instance"
+
+    @property
+    def space(self) -> str:
+        return "core instance"
 
 
 class CoreInlineInstance(NamedTuple):
     exports: tuple[tuple[str, str, int], ...]  # (name, core sort, index)
-    space = "core instance"
+
+    @property
+    def space(self) -> str:
+        return "core instance"
 
 
 class CoreTypeDef(NamedTuple):
     type: Any  # ("func", params, results) or ("module", ...): kept only to count
-    space = "core type"
+
+    @property
+    def space(self) -> str:
+        return "core type"
 
 
 class ComponentDef(NamedTuple):
     component: Component
-    space = "component"
+
+    @property
+    def space(self) -> str:
+        return "component"
 
 
 class Instantiate(NamedTuple):
     component: int
     args: tuple[tuple[str, str, int], ...]  # (import name, sort, index)
-    space = "instance"
+
+    @property
+    def space(self) -> str:
+        return "instance"
 
 
 class InlineInstance(NamedTuple):
     exports: tuple[tuple[str, str, int], ...]  # (name, sort, index)
-    space = "instance"
+
+    @property
+    def space(self) -> str:
+        return "instance"
 
 
 class Alias(NamedTuple):
@@ -118,7 +139,10 @@ class Alias(NamedTuple):
 
 class TypeDef(NamedTuple):
     type: Any
-    space = "type"
+
+    @property
+    def space(self) -> str:
+        return "type"
 
 
 class CanonOptions(NamedTuple):
@@ -132,19 +156,28 @@ class CanonLift(NamedTuple):
     core_func: int
     options: CanonOptions
     type: int
-    space = "func"
+
+    @property
+    def space(self) -> str:
+        return "func"
 
 
 class CanonLower(NamedTuple):
     func: int
     options: CanonOptions
-    space = "core func"
+
+    @property
+    def space(self) -> str:
+        return "core func"
 
 
 class CanonResource(NamedTuple):
     kind: str  # "new", "drop" or "rep"
     type: int
-    space = "core func"
+
+    @property
+    def space(self) -> str:
+        return "core func"
 
 
 class Import(NamedTuple):
@@ -159,7 +192,7 @@ class Import(NamedTuple):
 class Export(NamedTuple):
     name: str
     sort: str
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, which is never used)
     extern: tuple | None  # the ascribed type, if any
 
     @property

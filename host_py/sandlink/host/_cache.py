@@ -28,10 +28,10 @@ from . import _ffi
 # The builtin module (`_sha2` from Python 3.12, `_sha256` before): importing hashlib, which
 # loads OpenSSL, costs milliseconds at startup.
 try:
-    from _sha2 import sha256
+    from _sha2 import sha256  # type: ignore[import-not-found]
 except ImportError:
     try:
-        from _sha256 import sha256
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
     except ImportError:  # pragma: no cover - other Pythons
         from hashlib import sha256
 

@@ -35,6 +35,8 @@ def document(function: Any, doc: str) -> None:
 class Namespace:
     """Exports as attributes (a component, or one interface of it)."""
 
+    __label: str
+
     def __init__(self, label: str) -> None:
         object.__setattr__(self, "_Namespace__label", label)
 

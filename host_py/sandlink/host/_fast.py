@@ -34,7 +34,7 @@ import wasmtime
 try:  # the C pickler: `pickle` itself costs ~1 ms of startup and is only its wrapper
     import _pickle
 except ImportError:  # pragma: no cover - other Pythons
-    import pickle as _pickle
+    import pickle as _pickle  # type: ignore[no-redef]
 
 from . import _ffi as ffi
 from . import _interrupts as interrupts
@@ -145,7 +145,7 @@ def _intrinsic(kind: str, resource: int, dtor: int | None, hosted: bool) -> Call
     resource the host implements (`hosted`): only drop, which closes the host's object)."""
 
     @interrupts.callback_entry
-    def intrinsic(env: int, caller: int, raw: int, n: int, _s: Session | None = None) -> int:
+    def intrinsic(env: int, caller: int, raw: int, n: int, _s: Any = None) -> int:
         try:
             _s = CLOCKS[env]
             if interrupts.DEFERRED:
@@ -299,6 +299,7 @@ class Session(Clock):
         "thread",
         "trap_slot",
     )
+    ctx: ctypes.c_void_p  # the store's context (what raw calls take)
 
     def __init__(self, host: FastHost) -> None:
         super().__init__(host.limits.timeout)
@@ -402,7 +403,7 @@ class Session(Clock):
         abi = self.abi[index]
         if abi is None:
             memory_ref, realloc_ref = self.host.abi_keys[index]
-            memory = None
+            memory: Any = None
             if memory_ref is not None:
                 memory = self.instances[memory_ref.index].exports(self.store)[memory_ref.name]
                 self._keep.append(memory)
@@ -538,7 +539,7 @@ class CompiledSession(Session):
             [0 if f is None else f.value for f in self.funcs],
             self.call_args.value,
             self.trap_slot,
-            [(a.memory or 0, a.realloc.value if a.realloc else 0) for a in self.abi],
+            [(a.memory or 0, a.realloc.value if a.realloc else 0) for a in self.abi],  # type: ignore[union-attr]
             [table.reps for table in self.tables],
         )
 
@@ -841,7 +842,7 @@ class FastHost(Host):
         flat_params, flat_results = fn.type.flat_params(), fn.type.flat_results()
         spilled, by_pointer = fn.type.spills()
         post_len = 1 if by_pointer else len(flat_results)
-        plan = types.SimpleNamespace(
+        spec = types.SimpleNamespace(
             name=fn.name,
             where=fn.where,
             serial=self.serial,
@@ -859,7 +860,7 @@ class FastHost(Host):
             timed=limits.timeout is not None,
             nested=nested,
         )
-        export = accel.Export(plan)
+        export = accel.Export(spec)
         if fn.kind == "method" and not nested:  # a descriptor, which binds its function
             export.__name__ = export.__qualname__ = fn.name
             return export
@@ -883,7 +884,7 @@ class FastHost(Host):
                     session.drop_orphans()
                 return caller(*args, **kwargs)
 
-            cls.__new__ = new  # type: ignore[method-assign]
+            cls.__new__ = new  # type: ignore[method-assign,assignment]
             return
         name = fn.name
         if name in ("close", "closed", "check_live"):
@@ -961,7 +962,7 @@ def load_structure(
             module_hash,
             key,
             lambda: wasmtime.Module(engine, raw()),
-            lambda m: m.serialize(),
+            lambda m: bytes(m.serialize()),
             lambda data: wasmtime.Module.deserialize(engine, data),
         )
 
@@ -979,7 +980,7 @@ def load_structure(
         def module_info(raw_modules: list[bytes]) -> list[ModuleInfo]:
             for raw in raw_modules:
                 hashes.append(sha256(raw).hexdigest())
-                modules.append(module(hashes[-1], lambda raw=raw: raw))
+                modules.append(module(hashes[-1], lambda raw=raw: raw))  # type: ignore[misc]
             return [_module_info(m) for m in modules]
 
         return read_structure(wasm, module_info), hashes
@@ -988,7 +989,7 @@ def load_structure(
     structure, hashes = cache.load("structure", digest, key, read, _pickle.dumps, _pickle.loads)
     if not modules:  # the structure came from the cache: so may the modules
         for i, module_hash in enumerate(hashes):
-            modules.append(module(module_hash, lambda i=i: _core_modules(wasm)[i]))
+            modules.append(module(module_hash, lambda i=i: _core_modules(wasm)[i]))  # type: ignore[misc]
     return structure, modules
 
 

@@ -22,7 +22,8 @@ _dll = _ffi.dll
 def _function(name: str, restype, *argtypes):
     fn = _dll[name]
     fn.restype = restype
-    fn.argtypes = argtypes or None
+    if argtypes:
+        fn.argtypes = argtypes
     return fn
 
 
@@ -73,8 +74,9 @@ def _load_accel() -> Any:
     except ImportError:
         return None
     # The wasmtime C functions the compiled path calls, bound by address (see _accel).
-    _accel.bind({name: _address(name) for name in _accel.C_FUNCTIONS})
-    return _accel
+    module: Any = _accel
+    module.bind({name: _address(name) for name in module.C_FUNCTIONS})
+    return module
 
 
 def _address(name: str) -> int:

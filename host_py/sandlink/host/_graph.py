@@ -50,7 +50,7 @@ from ._types import (
 
 
 class _Module(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, which is never used)
 
 
 class _CoreInstance(NamedTuple):
@@ -249,7 +249,7 @@ class _Evaluator:
                 raise SandlinkError(f"invalid component: instance has no export {a.name!r}")
             return instance.exports[a.name]
         if isinstance(instance, _ImportedInstance):
-            item = instance.type.exports.get(a.name)
+            item = instance.type.exports.get(str(a.name))
             if item is None:
                 raise SandlinkError(f"invalid component: {instance.name} has no export {a.name!r}")
             if isinstance(item, FuncType):
@@ -258,7 +258,7 @@ class _Evaluator:
                 return _ImportedInstance(f"{instance.name}/{a.name}", item)
             return item
         if isinstance(instance, _InstanceType):  # inside an instance type
-            return instance.exports[a.name]
+            return instance.exports[str(a.name)]
         raise SandlinkError(f"invalid component: alias of {a.name!r} from a non-instance")
 
     # -- imports and exports

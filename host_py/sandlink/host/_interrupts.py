@@ -13,7 +13,7 @@ other instruction precedes its guard.
 
 from __future__ import annotations
 
-import _signal  # not `signal`: it makes enums of every signal at import (~0.5 ms of startup)
+import _signal  # type: ignore[import-not-found]  # not `signal`: it makes enums of every signal at import (~0.5 ms)
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType

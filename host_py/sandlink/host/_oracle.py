@@ -328,7 +328,7 @@ class _Lent:
 
 
 def _lower_resource(ty: Own | Borrow, value: Any, name: str, lent: _Lent | None) -> Any:
-    cls = ty.resource.cls
+    cls: Any = ty.resource.cls
     if cls is None:
         raise UnsupportedTypeError(f"{name}: {ty.describe()} has no Python class")
     if not ty.resource.defined:  # the host's object, handed to the guest
@@ -842,7 +842,7 @@ class OracleHost(Host):
 
         else:
 
-            def call(*args: Any, **kwargs: Any) -> Any:
+            def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
                 return self._invoke(fn, signature.bind(*args, **kwargs).arguments)
 
         call.__name__ = call.__qualname__ = fn.name

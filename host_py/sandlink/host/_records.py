@@ -30,16 +30,23 @@ FIELDS = "__sandlink_fields__"
 """On each record class (in its own `__dict__`): its field names, in order."""
 
 
-class factory:  # lower case: it reads as a default, `cars: list[str] = factory(list)`
-    """A field default made fresh per instance (`dataclasses.field(default_factory=...)`)."""
+if TYPE_CHECKING:  # to a type checker, the default is what the factory makes
+    V = TypeVar("V")
 
-    __slots__ = ("make",)
+    def factory(default_factory: Callable[[], V]) -> V: ...
 
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self.make = make
+else:
+
+    class factory:  # lower case: it reads as a default, `cars: list[str] = factory(list)`
+        """A field default made fresh per instance (`dataclasses.field(default_factory=)`)."""
+
+        __slots__ = ("make",)
+
+        def __init__(self, default_factory: Callable[[], Any]) -> None:
+            self.make = default_factory
 
 
-@dataclass_transform(frozen_default=True)
+@dataclass_transform(frozen_default=True, field_specifiers=(factory,))
 def record(cls: T | None = None, /, *, slots: bool = True) -> Any:
     """Class decorator: the class as a frozen record of its annotated fields (in order; a
     class-level value is the field's default, `factory(f)` a fresh `f()` per instance).
@@ -101,7 +108,7 @@ def _init(names: tuple[str, ...], defaults: dict[str, Any], post_init: bool) -> 
         if default is _required:
             params.append(field)
             sets.append(f" _set(self, {field!r}, {field})")
-        elif isinstance(default, factory):
+        elif isinstance(default, factory):  # type: ignore[arg-type]  # a class at run time
             params.append(f"{field}=_factory")
             sets.append(
                 f" _set(self, {field!r}, _defaults[{field!r}].make() "

@@ -93,10 +93,10 @@ class Reflection:
                 for n, t in ty.params
             )
             result = None if ty.result is None else self._type(ty.result, named, f"{where} result")
-            resource = None
+            owner = None
             if name.startswith("["):
-                resource = local.get(name[1:].split("]", 1)[1].split(".", 1)[0])
-            out.append(Function(name, interface, FuncType(params, result), resource=resource))
+                owner = local.get(name[1:].split("]", 1)[1].split(".", 1)[0])
+            out.append(Function(name, interface, FuncType(params, result), resource=owner))
 
     def _resource(self, ty: Any, exported: bool) -> ResourceType:
         for known, ours in self.resources:

@@ -68,6 +68,9 @@ class GuestResource:
     """Base of the generated resource classes (e.g. `Buffer`)."""
 
     __slots__ = ("__weakref__", "_closed", "_rep", "_session")
+    _closed: bool
+    _rep: int
+    _session: Any  # its `_fast.Session`
     _resource: Any = None  # the ResourceType (its `index` names the session's table)
     _dtor: int | None = None  # index of its destructor in the session's raw functions
 
@@ -152,7 +155,7 @@ def stale(obj: GuestResource) -> StaleResourceError:
     return StaleResourceError(f"this {name} cannot be used: {why}")
 
 
-def borrow_check(session: Any, where: str, obj: Any, cls: type) -> int:
+def borrow_check(session: Any, where: str, obj: Any, cls: Any) -> Any:
     """Check an argument passed as `borrow<R>`; return its rep."""
     if type(obj) is not cls:
         raise TypeError(f"{where} must be a {cls.__name__}, not {type(obj).__name__}")
@@ -161,7 +164,7 @@ def borrow_check(session: Any, where: str, obj: Any, cls: type) -> int:
     return obj._rep
 
 
-def own_check(session: Any, where: str, obj: Any, cls: type, moved: set[int]) -> GuestResource:
+def own_check(session: Any, where: str, obj: Any, cls: Any, moved: set[int]) -> GuestResource:
     """Check an argument passed as `own<R>` (given to the guest when the call is lowered)."""
     borrow_check(session, where, obj, cls)
     if id(obj) in moved:

@@ -55,7 +55,7 @@ class CoreRef(NamedTuple):
     `("intrinsic", resource index, kind)` a resource intrinsic."""
 
     kind: str
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, which is never used)
     name: str
 
 
@@ -285,7 +285,7 @@ def resolve_imports(
         if not isinstance(items, Mapping):
             raise TypeError(f"imports[{key!r}] must be a mapping of names to callables")
         for name, target in items.items():
-            resource = next(
+            given_class = next(
                 (
                     r
                     for r in resources
@@ -293,15 +293,15 @@ def resolve_imports(
                 ),
                 None,
             )
-            if resource is not None:
+            if given_class is not None:
                 if not isinstance(target, type):
                     raise TypeError(
-                        f"imports: resource {resource.name} must be given as a class, "
+                        f"imports: resource {given_class.name} must be given as a class, "
                         f"not {type(target).__name__}"
                     )
-                classes.append((resource, target))
+                classes.append((given_class, target))
                 continue
-            fn = next(
+            function = next(
                 (
                     f
                     for f in by_interface[interface]
@@ -309,15 +309,15 @@ def resolve_imports(
                 ),
                 None,
             )
-            if fn is None:
+            if function is None:
                 names = sorted(f.wit_name for f in by_interface[interface])
                 names += sorted(r.name or "" for r in resources if r.interface == interface)
                 raise ValueError(f"imports: {interface or ROOT} has no {name!r} ({names})")
             if not callable(target):
                 raise TypeError(
-                    f"imports: {fn.where} must be callable, not {type(target).__name__}"
+                    f"imports: {function.where} must be callable, not {type(target).__name__}"
                 )
-            given[(fn.interface, fn.wit_name)] = target
+            given[(function.interface, function.wit_name)] = target
     for resource, cls in classes:
         resource.cls = cls
         for fn in by_interface[resource.interface]:

@@ -705,7 +705,7 @@ class Flags(ValType):
 class _Cases(ValType):
     """Variant-like types: a discriminant, then the payload of the case (if any)."""
 
-    __slots__ = ()
+    __slots__ = ("disc_code", "payload_offset")
 
     @property
     def cases(self) -> tuple[tuple[str, ValType | None], ...]:
@@ -820,7 +820,7 @@ class _Cases(ValType):
 
 
 class Variant(_Cases):
-    __slots__ = ("_cases", "disc_code", "name", "payload_offset")
+    __slots__ = ("_cases", "name")
     kind_name = "variant"
 
     def __init__(self, cases: tuple[tuple[str, ValType | None], ...], name: str | None = None):
@@ -856,7 +856,7 @@ class Variant(_Cases):
 
 
 class Enum(_Cases):
-    __slots__ = ("disc_code", "name", "names", "payload_offset")
+    __slots__ = ("name", "names")
     kind_name = "enum"
 
     def __init__(self, names: tuple[str, ...], name: str | None = None) -> None:
@@ -886,7 +886,7 @@ class Enum(_Cases):
 
 
 class Option(_Cases):
-    __slots__ = ("disc_code", "payload", "payload_offset")
+    __slots__ = ("payload",)
     kind_name = "option"
 
     def __init__(self, payload: ValType) -> None:
@@ -912,7 +912,7 @@ class Option(_Cases):
 
 
 class Result(_Cases):
-    __slots__ = ("disc_code", "err", "ok", "payload_offset")
+    __slots__ = ("err", "ok")
     kind_name = "result"
 
     def __init__(self, ok: ValType | None, err: ValType | None) -> None:
