@@ -353,3 +353,31 @@ def test_random_paths_stay_inside(
         assert fd_path(fd) == os.path.join(box.root, *names)
     finally:
         os.close(fd)
+
+
+def test_guest_sized_paths_are_bounded(box: Sandbox):
+    """A path past PATH_MAX, or a walk of more components than MAX_STEPS (through `..`,
+    a deep base or links), is "name-too-long" before it costs more."""
+    with pytest.raises(PathError) as raised:
+        paths.split("a/" * 3000)
+    assert raised.value.code == "name-too-long"
+    with pytest.raises(PathError) as raised:
+        base = ["a", ".."] * (paths.MAX_STEPS // 2 + 1)  # down and up, again and again
+        paths.open_beneath(box.fd, base, ".", follow_last=True, flags=os.O_RDONLY)
+    assert raised.value.code == "name-too-long"
+
+
+def test_dotdot_past_the_kept_fds_stays_cheap_and_inside(tmp_path: Path):
+    depth = 200  # far more than the fds one walk keeps
+    (tmp_path / "/".join(["d"] * depth)).mkdir(parents=True)
+    (tmp_path / "f").write_text("top")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        path = "d/" * depth + "../" * depth + "f"
+        before = open_fd_count()
+        new, names = paths.open_beneath(fd, [], path, follow_last=True, flags=os.O_RDONLY)
+        assert names == ["f"] and os.read(new, 3) == b"top"
+        os.close(new)
+        assert open_fd_count() == before
+    finally:
+        os.close(fd)

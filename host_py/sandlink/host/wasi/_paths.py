@@ -24,6 +24,8 @@ _SUPPORTED = bool(_O_NOFOLLOW and _O_DIRECTORY) and {os.open, os.readlink} <= os
 _DIR = os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC
 
 MAX_SYMLINKS = 40  # Linux's MAXSYMLINKS: more than this many expansions is a "loop"
+MAX_PATH = 4096  # bytes of one guest path, as PATH_MAX: longer is "name-too-long"
+MAX_STEPS = 4096  # components one resolution may walk (its base's, links' and its own)
 
 # Directory fds one walk keeps open; deeper ancestors are closed and reopened by name when
 # `..` climbs back to them, so a hostile, very deep tree cannot exhaust the host's fds.
@@ -88,6 +90,8 @@ def _parse(path: str) -> list[str]:
         raise PathError("no-entry")
     if path.startswith("/"):
         raise PathError("not-permitted")  # absolute paths would ignore the preopen
+    if len(path) > MAX_PATH:
+        raise PathError("name-too-long")  # before any work: a path is guest-sized
     parts = path.split("/")
     comps = [p for p in parts if p not in ("", ".")]
     if parts[-1] in ("", "."):
@@ -115,14 +119,17 @@ class _Walk:
         self.root_fd = root_fd  # borrowed: never closed here
         self.names: list[str] = []
         self.fds: list[int] = []  # fds[i] is names[: i + 1]; -1 once closed (see _KEEP)
+        self.ids: list[tuple[int, int]] = []  # (st_dev, st_ino) of each, as walked
 
     @property
     def cur(self) -> int:
         return self.fds[-1] if self.fds else self.root_fd
 
     def down(self, name: str, fd: int) -> None:
+        st = os.fstat(fd)
         self.names.append(name)
         self.fds.append(fd)
+        self.ids.append((st.st_dev, st.st_ino))
         old = len(self.fds) - _KEEP - 1
         if old >= 0 and self.fds[old] != -1:
             os.close(self.fds[old])
@@ -132,9 +139,26 @@ class _Walk:
         if not self.fds:
             raise PathError("not-permitted")  # `..` above the preopen
         self.names.pop()
-        os.close(self.fds.pop())
-        if self.fds and self.fds[-1] == -1:
-            self.fds[-1] = self._reopen()
+        self.ids.pop()
+        child = self.fds.pop()
+        try:
+            if self.fds and self.fds[-1] == -1:
+                self.fds[-1] = self._parent(child)
+        finally:
+            os.close(child)
+
+    def _parent(self, child: int) -> int:
+        """The closed parent of `child` again, in O(1): its "..", if that is still the
+        very directory walked through (same device and inode); else by name from the root."""
+        try:
+            fd = os.open("..", _DIR, dir_fd=child)
+        except OSError:
+            return self._reopen()
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == self.ids[-1]:
+            return fd
+        os.close(fd)  # moved meanwhile: walk to it by name (which cannot leave the root)
+        return self._reopen()
 
     def _reopen(self) -> int:
         # These names were real directories on the way down; if one has since become a
@@ -176,10 +200,13 @@ def _resolve(
         raise PathError("unsupported")
     pending = comps[::-1]  # a stack: the next component is last
     walk = _Walk(root_fd)
-    links = 0
+    links = steps = 0
     try:
         while pending:
             name = pending.pop()
+            steps += 1
+            if steps > MAX_STEPS:
+                raise PathError("name-too-long")  # so deep a walk is too long a path
             if name == ".":
                 continue
             if name == "..":
