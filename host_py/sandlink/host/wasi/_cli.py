@@ -35,17 +35,18 @@ def no_terminal() -> None:
 
 
 class _LogSink:
-    """Guest output to the `sandlink.wasi` logger, a record per line."""
+    """Guest output to the `sandlink.wasi` logger, a record per write (its final newline
+    dropped, a bare newline none): nothing is kept between writes, no write makes more
+    than one record."""
 
     def __init__(self, stream: str, level: int) -> None:
         self.stream = stream
         self.level = level
-        self.pending = b""
 
     def write(self, data: bytes) -> None:
-        *lines, self.pending = (self.pending + data).split(b"\n")
-        for line in lines:
-            LOG.log(self.level, "guest %s: %s", self.stream, line.decode(errors="replace"))
+        text = data.decode(errors="replace").removesuffix("\n")
+        if text:  # (stderr's line ends come as writes of their own)
+            LOG.log(self.level, "guest %s: %s", self.stream, text)
 
 
 class _InheritSink:

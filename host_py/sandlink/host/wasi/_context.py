@@ -7,6 +7,9 @@ from typing import Any
 
 from . import Wasi, _cli, _clocks, _filesystem, _io, _random, _sockets
 
+MAX_FILES = 256  # host fds the guest may hold at once (descriptors, file streams, listings)
+MAX_RANDOM = 1 << 26  # bytes of randomness one call may ask for
+
 
 class Context:
     """One load's WASI state: its preopened directories' fds, stdin's position, the
@@ -14,14 +17,15 @@ class Context:
 
     def __init__(self, wasi: Wasi, timeout: float | None, memory: int | None) -> None:
         self.wasi = wasi
+        files = _io.FdBudget(MAX_FILES)  # shared by every preopen of this load
         self.roots = [
-            _filesystem.Root(host, guest, writable)
+            _filesystem.Root(host, guest, writable, files)
             for guest, (host, writable) in wasi.preopens.items()
         ]
         self.stdin = _io.BytesSource(wasi.stdin)
         self.stdout = _cli.sink(wasi.stdout, "stdout")
         self.stderr = _cli.sink(wasi.stderr, "stderr")
-        self.interfaces = self._interfaces(timeout, min(memory or 1 << 32, 1 << 32))
+        self.interfaces = self._interfaces(timeout, min(memory or MAX_RANDOM, MAX_RANDOM))
 
     def _interfaces(self, timeout: float | None, cap: int) -> dict[str, dict[str, Any]]:
         wasi = self.wasi

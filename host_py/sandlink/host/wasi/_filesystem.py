@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._records import record
 from .._values import Err, Ok
 from ._clocks import Datetime, datetime
-from ._io import CHUNK, FileSink, FileSource, InputStream, OutputStream, OwnsFd
+from ._io import CHUNK, FdBudget, FileSink, FileSource, InputStream, OutputStream, OwnsFd
 from ._paths import PathError, errno_code, open_beneath, parent_beneath, split
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO inside a preopen must not hang the host
@@ -85,6 +85,8 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
             return Err(exc.code)
         except OSError as exc:
             return Err(errno_code(exc))
+        except (OverflowError, ValueError):  # sizes, offsets or times the OS cannot take
+            return Err("invalid")
 
     return run
 
@@ -92,19 +94,21 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
 class Root(OwnsFd):
     """One preopened directory: its fd (kept for the life of the load) and its mode."""
 
-    def __init__(self, host_path: str, guest_path: str, writable: bool) -> None:
+    def __init__(self, host_path: str, guest_path: str, writable: bool, budget: FdBudget):
         self.fd = os.open(host_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.guest_path = guest_path
         self.writable = writable
+        self.files = budget  # what the guest's files opened beneath it count against
 
 
 class Descriptor(OwnsFd):
     """`wasi:filesystem/types#descriptor`: a file or directory beneath a preopen."""
 
     def __init__(self, root: Root, base: list[str], fd: int, flags: frozenset[str]) -> None:
+        """Takes over `fd` (closing it if the guest holds too many files already)."""
+        self.hold(root.files, lambda: fd)
         self.root = root
         self.base = base  # its components below the root (how paths from it resolve)
-        self.fd = fd
         self.flags = flags
         self.kind = _type_of(os.fstat(fd).st_mode)
 
@@ -131,18 +135,18 @@ class Descriptor(OwnsFd):
 
     @_checked
     def read_via_stream(self, offset: int) -> Ok:
-        return Ok(InputStream(FileSource(self.fd, offset)))
+        return Ok(InputStream(FileSource(self.fd, offset, self.root.files)))
 
     @_checked
     def write_via_stream(self, offset: int) -> Ok:
         self._writable()
-        sink = FileSink(self.fd, offset)
+        sink = FileSink(self.fd, offset, self.root.files)
         return Ok(OutputStream(sink.write, sink.close))
 
     @_checked
     def append_via_stream(self) -> Ok:
         self._writable()
-        sink = FileSink(self.fd, None)
+        sink = FileSink(self.fd, None, self.root.files)
         return Ok(OutputStream(sink.write, sink.close))
 
     # -- the descriptor itself
@@ -192,12 +196,7 @@ class Descriptor(OwnsFd):
     @_checked
     def read_directory(self) -> Ok:
         self._directory()
-        entries = []
-        with os.scandir(self.fd) as scan:
-            for entry in scan:
-                mode = entry.stat(follow_symlinks=False).st_mode
-                entries.append(DirectoryEntry(_type_of(mode), entry.name))
-        return Ok(DirectoryEntryStream(entries))
+        return Ok(DirectoryEntryStream(self.fd, self.root.files))
 
     @_checked
     def stat(self) -> Ok:
@@ -370,14 +369,26 @@ class Descriptor(OwnsFd):
         return Ok(None)
 
 
-class DirectoryEntryStream:
-    """`wasi:filesystem/types#directory-entry-stream` (read when it was opened)."""
+class DirectoryEntryStream(OwnsFd):
+    """`wasi:filesystem/types#directory-entry-stream`: read an entry at a time (a listing
+    is never copied whole), from its own open of the directory (its own position)."""
 
-    def __init__(self, entries: list[DirectoryEntry]) -> None:
-        self.entries = entries[::-1]
+    def __init__(self, directory_fd: int, budget: FdBudget) -> None:
+        self.hold(budget, lambda: os.open(".", _READ_ANY | os.O_DIRECTORY, dir_fd=directory_fd))
+        self.entries: Iterator[os.DirEntry[str]] | None = os.scandir(self.fd)
 
     def read_directory_entry(self) -> Ok:
-        return Ok(self.entries.pop() if self.entries else None)
+        entry = None if self.entries is None else next(self.entries, None)
+        if entry is None:
+            self.close()  # the listing is done: its fds go now
+            return Ok(None)
+        return Ok(DirectoryEntry(_type_of(entry.stat(follow_symlinks=False).st_mode), entry.name))
+
+    def close(self) -> None:
+        if self.entries is not None:
+            entries, self.entries = self.entries, None
+            entries.close()  # type: ignore[attr-defined]
+        super().close()
 
 
 def filesystem_error_code(err: Any) -> str | None:
@@ -410,6 +421,8 @@ def _set_times(fd: int, atime: Any, mtime: Any) -> None:
 
                 now = time.time_ns()
             return now
+        if new.value.nanoseconds >= 1_000_000_000:
+            raise PathError("invalid")
         return new.value.seconds * 1_000_000_000 + new.value.nanoseconds
 
     os.utime(fd, ns=(pick(atime, st.st_atime_ns), pick(mtime, st.st_mtime_ns)))
@@ -420,5 +433,6 @@ def preopened(roots: list[Root]) -> list[tuple[Descriptor, str]]:
     found = []
     for root in roots:
         flags = {"read", "mutate-directory"} if root.writable else {"read"}
-        found.append((Descriptor(root, [], os.dup(root.fd), frozenset(flags)), root.guest_path))
+        descriptor = Descriptor(root, [], os.dup(root.fd), frozenset(flags))
+        found.append((descriptor, root.guest_path))
     return found

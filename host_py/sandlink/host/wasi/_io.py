@@ -9,16 +9,18 @@ capped here, before anything is read or allocated: a hostile `read(2**63)` gets 
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._errors import Timeout
+from .._errors import GuestTrap, Timeout
 from .._values import Err, Ok, Variant
 
 CHUNK = 1 << 20  # most bytes one read returns, or one write may carry (check-write's answer)
+MAX_POLL = 4096  # pollables one poll may wait on
 
 
 class Error:
@@ -32,8 +34,8 @@ class Error:
         return self.message
 
 
-def failed(exc: OSError, code: str | None = None) -> Err:
-    """A `stream-error` for an OS failure."""
+def failed(exc: Exception, code: str | None = None) -> Err:
+    """A `stream-error` for an OS failure (or an offset past what the OS takes)."""
     return Err(Variant("last-operation-failed", Error(str(exc), code)))
 
 
@@ -71,7 +73,9 @@ def wait(deadline: int, bound: float | None) -> None:
 def poll(pollables: Sequence[Pollable]) -> list[int]:
     """`wasi:io/poll#poll`: the indices of the ready ones, after waiting for one."""
     if not pollables:
-        raise ValueError("wasi:io/poll#poll: an empty list would wait forever")
+        raise GuestTrap("wasi:io/poll#poll: an empty list would wait forever")
+    if len(pollables) > MAX_POLL:
+        raise GuestTrap(f"wasi:io/poll#poll of {len(pollables)} pollables: at most {MAX_POLL}")
     ready = [i for i, p in enumerate(pollables) if p.ready()]
     if not ready:
         first = min(pollables, key=lambda p: p.deadline or 0)
@@ -83,16 +87,51 @@ def poll(pollables: Sequence[Pollable]) -> list[int]:
 # -- sources and sinks
 
 
+class FdBudget:
+    """How many host fds one load's guest may hold (descriptors, file streams, directory
+    listings): the host process's own limit is shared with everything else it does."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.used = 0
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        with self.lock:
+            if self.used >= self.cap:
+                raise OSError(errno.EMFILE, f"the guest holds {self.cap} host files already")
+            self.used += 1
+
+    def give(self) -> None:
+        with self.lock:
+            self.used -= 1
+
+
 class OwnsFd:
     """Holds an OS file descriptor, closed once: by `close()` (the guest dropped the
-    resource) or when collected (its session was discarded)."""
+    resource) or when collected (its session was discarded); counted in a `FdBudget`."""
 
     fd = -1
+    budget: FdBudget | None = None
+
+    def hold(self, budget: FdBudget | None, open_fd: Callable[[], int]) -> None:
+        """Take the fd `open_fd()` gives, within `budget`."""
+        if budget is not None:
+            budget.take()
+        try:
+            self.fd = open_fd()
+        except BaseException:
+            if budget is not None:
+                budget.give()
+            raise
+        self.budget = budget
 
     def close(self) -> None:
         if self.fd >= 0:
             fd, self.fd = self.fd, -1
             os.close(fd)
+            if self.budget is not None:
+                self.budget.give()
 
     __del__ = close
 
@@ -122,8 +161,8 @@ class BytesSource(Source):
 class FileSource(Source, OwnsFd):
     """A file from an offset (its own fd)."""
 
-    def __init__(self, fd: int, offset: int) -> None:
-        self.fd = os.dup(fd)
+    def __init__(self, fd: int, offset: int, budget: FdBudget | None) -> None:
+        self.hold(budget, lambda: os.dup(fd))
         self.offset = offset
 
     def read(self, n: int) -> bytes:
@@ -135,8 +174,8 @@ class FileSource(Source, OwnsFd):
 class FileSink(OwnsFd):
     """A file at an offset, or appending (offset None); its own fd."""
 
-    def __init__(self, fd: int, offset: int | None) -> None:
-        self.fd = os.dup(fd)
+    def __init__(self, fd: int, offset: int | None, budget: FdBudget | None) -> None:
+        self.hold(budget, lambda: os.dup(fd))
         self.offset = offset
 
     def write(self, data: bytes) -> None:
@@ -161,7 +200,7 @@ class InputStream:
     def read(self, n: int) -> Ok | Err:
         try:
             chunk = self.source.read(min(n, CHUNK))
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:  # (an offset past what the OS takes)
             return failed(exc)
         return Ok(chunk) if chunk or not n else CLOSED
 
@@ -196,13 +235,13 @@ class OutputStream:
 
     def write(self, contents: bytes) -> Ok | Err:
         if len(contents) > CHUNK:
-            raise ValueError(
+            raise GuestTrap(
                 f"wasi:io/streams#output-stream.write of {len(contents)} bytes: "
                 f"more than check-write permits ({CHUNK})"
             )
         try:
             self.put(contents)
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
             return failed(exc)
         return DONE
 

@@ -50,6 +50,8 @@ _ERRNO_NAMES = {
     "EISDIR": "is-directory",
     "ELOOP": "loop",
     "EMLINK": "too-many-links",
+    "EMFILE": "insufficient-memory",  # (the guest's file budget, or the process's)
+    "ENFILE": "insufficient-memory",
     "ENAMETOOLONG": "name-too-long",
     "ENOENT": "no-entry",
     "ENOSPC": "insufficient-space",
