@@ -37,6 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 ALLTYPES = REPO / "target" / "alltypes.wasm"
 FAULTS = REPO / "target" / "faults.wasm"
 HOSTRES = REPO / "target" / "hostres.wasm"
+WASI_CLI = REPO / "target" / "wasi_cli.wasm"
+PYGUEST = REPO / "target" / "pyguest.wasm"
 
 
 def _guest(path: Path) -> Path:
@@ -55,6 +57,18 @@ def alltypes_wasm() -> Path:
 def faults_wasm() -> Path:
     """The misbehaving test guest component (built from tests/guests/faults)."""
     return _guest(FAULTS)
+
+
+@pytest.fixture(scope="session")
+def wasi_cli() -> Path:
+    """A Rust std guest for wasm32-wasip2 (built from tests/wasi_guests/wasi_cli)."""
+    return _guest(WASI_CLI)
+
+
+@pytest.fixture(scope="session")
+def pyguest() -> Path:
+    """A guest written in Python, built by componentize-py (tests/py_guests/pyguest)."""
+    return _guest(PYGUEST)
 
 
 @pytest.fixture(scope="session")

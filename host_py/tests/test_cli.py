@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 
 import sandlink
-from conftest import HOSTRES, REPO, _guest
-
-WASI_CLI = REPO / "target" / "wasi_cli.wasm"
-PYGUEST = REPO / "target" / "pyguest.wasm"
+from conftest import HOSTRES, PYGUEST, REPO, WASI_CLI, _guest
 
 
 def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:

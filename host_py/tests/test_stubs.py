@@ -14,13 +14,13 @@ import pytest
 from test_host_resources import tally
 
 import sandlink
-from conftest import ALLTYPES, HOSTRES, REPO, Recorder, _guest
+from conftest import ALLTYPES, HOSTRES, REPO, WASI_CLI, Recorder, _guest
 
 GUESTS = {
     "sandlink": (REPO / "target" / "sandlink.wasm", lambda: {"host": {"print": print}}, None),
     "alltypes": (ALLTYPES, lambda: Recorder().imports(), None),
     "hostres": (HOSTRES, tally, None),
-    "wasi_cli": (REPO / "target" / "wasi_cli.wasm", None, True),
+    "wasi_cli": (WASI_CLI, None, True),
 }
 
 

@@ -15,22 +15,7 @@ import pytest
 from test_hostile import BACKENDS, encode, run_child, show
 
 import sandlink
-from conftest import REPO, _guest
 from sandlink import Err, Ok
-
-WASI_CLI = REPO / "target" / "wasi_cli.wasm"
-PYGUEST = REPO / "target" / "pyguest.wasm"
-
-
-@pytest.fixture(scope="session")
-def wasi_cli() -> Path:
-    return _guest(WASI_CLI)
-
-
-@pytest.fixture(scope="session")
-def pyguest() -> Path:
-    """A guest written in Python, built by componentize-py (tests/py_guests/pyguest)."""
-    return _guest(PYGUEST)
 
 
 @pytest.fixture(params=BACKENDS)
