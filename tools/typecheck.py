@@ -1,7 +1,6 @@
-"""Type checks of `just lint`: the package itself with mypy, and with `mypy --strict`
-what users type-check against it: the README's usage example, the stubs `sandlink stubs`
-writes for the bundled component and for a WASI component, and code using such a stub.
-(The package's internals are not yet strict-clean: there they are followed silently.)"""
+"""Type checks of `just lint`, all `mypy --strict`: the package itself, and what users
+type-check against it: the README's usage example, the stubs `sandlink stubs` writes for
+the bundled component and for a WASI component, and code using such a stub."""
 
 from __future__ import annotations
 
@@ -46,7 +45,7 @@ def main() -> None:
         files = sorted(p.name for p in out.iterdir())
         env = {"MYPYPATH": str(ROOT / "host_py"), "PATH": "/usr/bin:/bin"}
         mypy = [sys.executable, "-m", "mypy", "--python-version", "3.10"]
-        package = subprocess.run([*mypy, "-p", "sandlink"], cwd=out, env=env)
+        package = subprocess.run([*mypy, "--strict", "-p", "sandlink"], cwd=out, env=env)
         users = subprocess.run(
             [*mypy, "--strict", "--follow-imports=silent", *files], cwd=out, env=env
         )

@@ -82,7 +82,7 @@ class Kernels(_api.Exports, Protocol):
     backend: str
 
     def parse_person(self, json: str | bytes | bytearray | memoryview) -> Person: ...  # type: ignore[override]
-    def ws_mask(  # type: ignore[override]
+    def ws_mask(
         self, payload: bytes | bytearray | memoryview, key: int | bytes, offset: int = 0
     ) -> bytes: ...
     def buffer(self, n: int) -> Buffer: ...
@@ -100,9 +100,9 @@ def load(
     backend: Backend = "wasm",
     *,
     print: Callable[[str], object] | None = None,
-    path: str | os.PathLike | None = None,
+    path: str | os.PathLike[str] | None = None,
     limits: Limits | None = None,
-    cache_dir: str | os.PathLike | Literal[False] | None = None,
+    cache_dir: str | os.PathLike[str] | Literal[False] | None = None,
     compiled: bool | None = None,
 ) -> Kernels:
     """Load the kernels.
@@ -116,16 +116,17 @@ def load(
     how: dict[str, Any] = {"print": print, "path": path, "limits": limits, "cache_dir": cache_dir}
     kernels: Any = _load(_backend(backend, BACKENDS), compiled=compiled, **how)
     kernels._how = tuple({**how, "compiled": compiled}.items())  # how to load it: pickling
-    return kernels
+    result: Kernels = kernels
+    return result
 
 
 def _load(
     backend: str,
     *,
     print: Callable[[str], object] | None,
-    path: str | os.PathLike | None,
+    path: str | os.PathLike[str] | None,
     limits: Limits | None,
-    cache_dir: str | os.PathLike | Literal[False] | None,
+    cache_dir: str | os.PathLike[str] | Literal[False] | None,
     compiled: bool | None,
 ) -> Kernels:
     from ._kernels import RECORD_CLASSES, GuestKernels, HostKernels, imports_for

@@ -144,7 +144,8 @@ class GuestBuffer(Buffer):
 
     @property
     def closed(self) -> bool:
-        return self.resource.closed
+        result: bool = self.resource.closed
+        return result
 
     def _check_live(self) -> None:
         self.resource.check_live()
@@ -154,7 +155,8 @@ class GuestBuffer(Buffer):
 
     def _read(self, start: int, length: int) -> bytes:
         if self._view is None:
-            return self.resource.read(start, length)
+            result: bytes = self.resource.read(start, length)
+            return result
         return super()._read(start, length)
 
     def _write(self, start: int, data: memoryview) -> None:

@@ -99,7 +99,8 @@ class Kernels:
         text = json if type(json) is str and json.isascii() else json_text(json)
         result = self._parse_person(text)
         if type(result) is Ok:
-            return result.value
+            person: Person = result.value
+            return person
         error = result.value
         raise JsonError(error.message, error.line, error.column)
 
@@ -110,7 +111,8 @@ class Kernels:
         whole message."""
         if type(key) is not int:  # ints are range-checked by the call itself
             key = mask_key(key)
-        return self._ws_mask(payload, key, offset)
+        result: bytes = self._ws_mask(payload, key, offset)
+        return result
 
     def masker(self, key: int | bytes) -> Masker:
         """A streaming masker: consecutive chunks of one message, in order."""

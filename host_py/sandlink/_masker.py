@@ -44,7 +44,8 @@ class Masker:
         """The next chunk (any bytes-like), masked into new bytes."""
         out = self._kernels._ws_mask(chunk, self._key, self._offset % 4)  # the key is checked
         self._offset += len(out)
-        return out
+        result: bytes = out
+        return result
 
     def mask_into(self, buf: Any, nbytes: int | None = None) -> None:
         """The next chunk, masked in place: a buffer from `k.buffer(n)` or any writable one,

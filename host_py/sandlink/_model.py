@@ -27,5 +27,7 @@ class JsonError(SandlinkError, ValueError):
     def __hash__(self) -> int:
         return hash((self.message, self.line, self.column))
 
-    def __reduce__(self):  # keep pickling (multiprocessing, pytest-xdist) working
+    def __reduce__(
+        self,
+    ) -> tuple[type, tuple[str, int, int]]:  # keep pickling (multiprocessing, pytest-xdist) working
         return (type(self), (self.message, self.line, self.column))

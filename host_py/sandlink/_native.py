@@ -171,7 +171,8 @@ def _struct(name: str, *fields: tuple[str, Any]) -> type:
 
 
 def _is_slice(ty: Any) -> bool:
-    return ty == "string" or ty == ("list", "u8")
+    result: bool = ty == "string" or ty == ("list", "u8")
+    return result
 
 
 def _status_error(function: str, status: int) -> SandlinkError:
@@ -237,7 +238,8 @@ class NativeExports:
         status = self._mask_into(source, out, n, key, offset)
         if status != _OK:
             raise _status_error("ws_mask_into", status)
-        return out
+        result: bytes = out
+        return result
 
     # -- the imports: a SandlinkHost of ctypes callbacks
 
@@ -289,7 +291,8 @@ class NativeExports:
             "_string_at": ctypes.string_at,
         }
         exec(compile(source, "<sandlink native import>", "exec"), namespace)
-        return namespace["_callback"]
+        callback: Callable[..., Any] = namespace["_callback"]
+        return callback
 
     def _raise_failure(self) -> None:
         me = threading.get_ident()
@@ -399,7 +402,8 @@ class NativeExports:
         function.argtypes = argtypes
         namespace["_f"] = function
         exec(compile("\n".join(lines) + "\n", f"<sandlink native {wit_name}>", "exec"), namespace)
-        return namespace[name]
+        made: Callable[..., Any] = namespace[name]
+        return made
 
 
 def _float(where: str, value: Any, kind: str) -> float:

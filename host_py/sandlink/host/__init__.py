@@ -97,13 +97,13 @@ def _call_path(compiled: bool | None) -> bool:
 
 
 def load_component(
-    path: str | os.PathLike | bytes,
+    path: str | os.PathLike[str] | bytes,
     imports: Imports | None = None,
     *,
     classes: Mapping[str, type] | None = None,
     backend: Literal["wasm", "oracle"] = "wasm",
     limits: Limits | None = None,
-    cache_dir: str | os.PathLike | Literal[False] | None = None,
+    cache_dir: str | os.PathLike[str] | Literal[False] | None = None,
     compiled: bool | None = None,
     wasi: Any = None,
 ) -> Any:

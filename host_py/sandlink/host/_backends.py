@@ -11,7 +11,7 @@ RENAMED = {"component": "oracle"}  # old name -> new name
 def backend(name: object, known: Sequence[str]) -> str:
     """`name` as a current backend name; ValueError for an unknown one."""
     if name in RENAMED:
-        new = RENAMED[name]  # type: ignore[index]
+        new = RENAMED[name]
         warnings.warn(f"backend {name!r} is now called {new!r}", DeprecationWarning, stacklevel=3)
         name = new
     if name not in known:

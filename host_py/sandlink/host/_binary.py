@@ -182,7 +182,7 @@ class CanonResource(NamedTuple):
 
 class Import(NamedTuple):
     name: str
-    extern: tuple  # an extern type
+    extern: tuple[Any, ...]  # an extern type
 
     @property
     def space(self) -> str:
@@ -193,7 +193,7 @@ class Export(NamedTuple):
     name: str
     sort: str
     index: int  # type: ignore[assignment]  # (shadows tuple.index, which is never used)
-    extern: tuple | None  # the ascribed type, if any
+    extern: tuple[Any, ...] | None  # the ascribed type, if any
 
     @property
     def space(self) -> str:
@@ -207,7 +207,7 @@ class Component(NamedTuple):
     modules: list[bytes]  # shared by nested components: CoreModule.module indexes it
 
 
-def _extern_space(extern: tuple) -> str:
+def _extern_space(extern: tuple[Any, ...]) -> str:
     return "core module" if extern[0] == "core module" else extern[0]
 
 
@@ -297,7 +297,7 @@ class _Reader:
         except UnicodeDecodeError:
             raise self.fail("a name is not valid UTF-8") from None
 
-    def vec(self, item: Any) -> tuple:
+    def vec(self, item: Any) -> tuple[Any, ...]:
         return tuple(item() for _ in range(self.u32()))
 
     def sub(self, size: int) -> _Reader:
@@ -561,13 +561,13 @@ class _Reader:
             raise UnsupportedTypeError("resources with async destructors are not supported")
         raise self.fail(f"unknown type {b:#x}")
 
-    def component_decl(self) -> tuple:
+    def component_decl(self) -> tuple[Any, ...]:
         if self.peek() == 0x03:
             self.pos += 1
             return ("import", self.extern_name(), self.extern_type())
         return self.instance_decl()
 
-    def instance_decl(self) -> tuple:
+    def instance_decl(self) -> tuple[Any, ...]:
         kind = self.byte()
         if kind == 0x00:
             return ("core type", self.core_type())
@@ -579,7 +579,7 @@ class _Reader:
             return ("export", self.extern_name(), self.extern_type())
         raise self.fail(f"unknown declaration kind {kind:#x}")
 
-    def extern_type(self) -> tuple:
+    def extern_type(self) -> tuple[Any, ...]:
         kind = self.byte()
         if kind == 0x00:
             self.expect(0x11, "core module type")
@@ -605,7 +605,7 @@ class _Reader:
 
     # -- core types (decoded to keep counting: sandlink never needs their contents)
 
-    def core_type(self) -> tuple:
+    def core_type(self) -> tuple[Any, ...]:
         b = self.byte()
         if b == 0x60:
             return ("func", self.vec(self.core_valtype), self.vec(self.core_valtype))
@@ -613,7 +613,7 @@ class _Reader:
             return ("module", self.vec(self.module_decl))
         raise UnsupportedTypeError(f"core type {b:#x} (GC or recursive types) is not supported")
 
-    def module_decl(self) -> tuple:
+    def module_decl(self) -> tuple[Any, ...]:
         kind = self.byte()
         if kind == 0x00:
             return ("import", self.name(), self.name(), self.core_extern_type())
@@ -627,7 +627,7 @@ class _Reader:
             return ("export", self.name(), self.core_extern_type())
         raise self.fail(f"unknown module declaration {kind:#x}")
 
-    def core_extern_type(self) -> tuple:
+    def core_extern_type(self) -> tuple[Any, ...]:
         kind = self.byte()
         if kind == 0x00:
             return ("func", self.u32())
@@ -642,7 +642,7 @@ class _Reader:
             return ("tag", self.u32())
         raise self.fail(f"unknown core extern type {kind:#x}")
 
-    def limits(self) -> tuple:
+    def limits(self) -> tuple[Any, ...]:
         flags = self.byte()
         if flags > 0x0F:
             raise self.fail(f"bad limits flags {flags:#x}")

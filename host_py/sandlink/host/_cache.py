@@ -21,17 +21,17 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import _ffi
 
 # The builtin module (`_sha2` from Python 3.12, `_sha256` before): importing hashlib, which
 # loads OpenSSL, costs milliseconds at startup.
 try:
-    from _sha2 import sha256  # type: ignore[import-not-found]
+    from _sha2 import sha256 as sha256  # type: ignore[import-not-found]
 except ImportError:
     try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
+        from _sha256 import sha256 as sha256  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - other Pythons
         from hashlib import sha256
 
@@ -78,7 +78,7 @@ class Cache:
         self,
         kind: str,
         digest: str,
-        engine_key: tuple,
+        engine_key: tuple[Any, ...],
         compile: Callable[[], T],
         serialize: Callable[[T], bytes],
         deserialize: Callable[[bytes], T],
@@ -98,7 +98,7 @@ class Cache:
         self.write(kind, digest, engine_key, bytes(serialize(value)))
         return value
 
-    def read(self, kind: str, digest: str, engine_key: tuple) -> bytes | None:
+    def read(self, kind: str, digest: str, engine_key: tuple[Any, ...]) -> bytes | None:
         """The verified payload of an entry, or None."""
         if self.directory is None:
             return None
@@ -111,11 +111,11 @@ class Cache:
                 pass
         return payload
 
-    def write(self, kind: str, digest: str, engine_key: tuple, payload: bytes) -> None:
+    def write(self, kind: str, digest: str, engine_key: tuple[Any, ...], payload: bytes) -> None:
         if self.directory is not None:
             self._write(self._path(kind, digest, engine_key), payload)
 
-    def _path(self, kind: str, digest: str, engine_key: tuple) -> Path:
+    def _path(self, kind: str, digest: str, engine_key: tuple[Any, ...]) -> Path:
         assert self.directory is not None
         key = sha256(repr((kind, digest, engine_key, _runtime_fingerprint())).encode()).hexdigest()
         return self.directory / f"{kind}-{key[:40]}.bin"

@@ -197,7 +197,8 @@ def deadline_error(env: int, _c: Clock | None = None) -> int:
                 _c.watched, _c.watched_since = _c.calls, now
             elif now - _c.watched_since >= timeout:
                 _c.timed_out = True
-                return ffi.error_new(b"sandlink: call timed out")
+                result: int = ffi.error_new(b"sandlink: call timed out")
+                return result
         return 0
     except BaseException as exc:
         return _interrupted(env, exc)
@@ -211,7 +212,8 @@ def _interrupted(env: int, exc: BaseException) -> int:
             clock.pending = exc.with_traceback(None)  # its frame holds wasmtime's pointers
     except BaseException:
         pass
-    return ffi.error_new(b"sandlink: interrupted")
+    result: int = ffi.error_new(b"sandlink: interrupted")
+    return result
 
 
 @interrupts.callback_entry
@@ -219,7 +221,8 @@ def _on_deadline(context: int, env: int, delta: Any, kind: Any) -> int:
     try:
         delta[0] = 1
         kind[0] = ffi.DEADLINE_CONTINUE
-        return deadline_error(env)
+        result: int = deadline_error(env)
+        return result
     except BaseException as exc:  # Python 3.10 may run a signal's handler at the first line
         return _interrupted(env, exc)
 

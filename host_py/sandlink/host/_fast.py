@@ -62,12 +62,11 @@ from ._structure import (
     Options,
     Structure,
     assign_record_classes,
-    class_name,
     missing_imports,
     resolve_imports,
     wasi_hint,
 )
-from ._types import ResourceType
+from ._types import ResourceType, class_name
 
 _SIZES = [ctypes.c_size_t(n) for n in range(40)]
 # The compiled imports' host function (`_accel.Import`: its env says which one).
@@ -224,7 +223,7 @@ class Abi:
         if size != self.size:
             self.base = ffi.memory_data(ctx, self.memory)
             array = (ctypes.c_ubyte * size).from_address(self.base)
-            array.keep_alive = self.session  # type: ignore[attr-defined]  # and so its Store
+            array.keep_alive = self.session  # and so its Store
             self.m = memoryview(array).cast("B")
             self.size = size
 
@@ -548,9 +547,10 @@ class CompiledSession(Session):
     in_host = _in_core("in_host")
     pending = _in_core("pending")
 
-    @property  # type: ignore[override]
+    @property
     def retired(self) -> bool:  # also when the extension retired it (see _accel's guest.fail)
-        return self.core.retired
+        result: bool = self.core.retired
+        return result
 
     @retired.setter
     def retired(self, value: bool) -> None:
@@ -827,7 +827,8 @@ class FastHost(Host):
         flat = fn.type.lifted_core_type()
         self.slot_count = max(self.slot_count, len(flat.params), len(flat.results))
         if self.compiled and _compiles(fn):
-            return self._compiled_export(fn, options, plan, nested)
+            result: Callable[..., Any] = self._compiled_export(fn, options, plan, nested)
+            return result
         em = self._emitter(options.encoding)
         source = export_source(fn, plan, em, self.limits, nested=nested)
         caller = self._build(em, source, "_export", f"export {fn.where}")
@@ -930,7 +931,8 @@ class FastHost(Host):
         exec(code, namespace)
         fn = namespace[name]
         fn.__sandlink_source__ = source
-        return fn
+        result: Callable[..., Any] = fn
+        return result
 
 
 def _spend(memory_limit: int | None, session: Session, budget: int, view_length: int) -> int:
@@ -950,7 +952,7 @@ _SERIALS = itertools.count(1)
 
 
 def load_structure(
-    wasm: bytes, engine: wasmtime.Engine, key: tuple, cache: Cache
+    wasm: bytes, engine: wasmtime.Engine, key: tuple[Any, ...], cache: Cache
 ) -> tuple[Structure, list[wasmtime.Module]]:
     """A component's structure and its compiled core modules, from the cache when it has
     them; on a miss wasmtime validates the component first."""
@@ -1000,7 +1002,7 @@ def _core_modules(wasm: bytes) -> list[bytes]:
     return read_component(wasm).modules
 
 
-def _load_codes(cache: Cache, digest: str, key: tuple) -> dict[str, Any]:
+def _load_codes(cache: Cache, digest: str, key: tuple[Any, ...]) -> dict[str, Any]:
     """The compiled generated code of a component, by the sha256 of its source."""
     payload = cache.read("code", digest, key)
     if payload is not None:
@@ -1062,4 +1064,5 @@ def memory_view(resource: GuestResource, address: int, length: int) -> memoryvie
     abi = next((a for a in session.abi if a is not None and a.memory is not None), None)
     if abi is None:
         raise SandlinkError("this component has no memory to view")
-    return abi.pin(address, length)
+    result: memoryview = abi.pin(address, length)
+    return result

@@ -19,7 +19,7 @@ from wasmtime import _ffi
 _dll = _ffi.dll
 
 
-def _function(name: str, restype, *argtypes):
+def _function(name: str, restype: Any, *argtypes: Any) -> Any:
     fn = _dll[name]
     fn.restype = restype
     if argtypes:
@@ -70,7 +70,7 @@ def _load_accel() -> Any:
     if os.environ.get("SANDLINK_PURE") == "1":
         return None
     try:
-        from . import _accel  # type: ignore[attr-defined]
+        from . import _accel
     except ImportError:
         return None
     # The wasmtime C functions the compiled path calls, bound by address (see _accel).
@@ -142,4 +142,5 @@ def trap_from_address(address: int) -> tuple[str, str | None]:
 
 def new_trap(message: str) -> int:
     raw = message.encode()
-    return trap_new(raw, len(raw))
+    result: int = trap_new(raw, len(raw))
+    return result

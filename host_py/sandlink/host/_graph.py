@@ -288,7 +288,7 @@ class _Evaluator:
             self.imports.append(Function(name, interface, ty))
         return _ImportedFunc(interface, name, ty)
 
-    def extern(self, extern: tuple, scope: _Scope, name: str) -> Any:
+    def extern(self, extern: tuple[Any, ...], scope: _Scope, name: str) -> Any:
         kind, bound = extern
         if kind == "func":
             ty = scope.get("type", bound)
@@ -390,7 +390,7 @@ class _Evaluator:
             return _Opaque("component type")
         return self.defvaltype(t, scope)
 
-    def instance_type(self, decls: tuple, scope: _Scope) -> _InstanceType:
+    def instance_type(self, decls: tuple[Any, ...], scope: _Scope) -> _InstanceType:
         exports: dict[str, Any] = {}
         for decl in decls:
             kind = decl[0]
@@ -420,7 +420,7 @@ class _Evaluator:
             raise SandlinkError(f"invalid component: type {t} is not a value type")
         return value
 
-    def defvaltype(self, t: tuple, scope: _Scope) -> ValType:
+    def defvaltype(self, t: tuple[Any, ...], scope: _Scope) -> ValType:
         kind = t[0]
 
         def val(x: str | int) -> ValType:

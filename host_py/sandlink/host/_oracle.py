@@ -58,7 +58,6 @@ from ._structure import (
     Param,
     assign_record_classes,
     check_supported,
-    class_name,
     missing_imports,
     resolve_imports,
     wasi_hint,
@@ -81,6 +80,7 @@ from ._types import (
     Tuple,
     ValType,
     Variant,
+    class_name,
 )
 from ._values import Err, Ok
 from ._values import Variant as VariantValue
@@ -204,7 +204,8 @@ def _text(name: str, value: Any) -> str:
         raise ValueError(
             f"{name} contains a lone surrogate, which no WIT string can hold"
         ) from None
-    return value
+    result: str = value
+    return result
 
 
 def _char(name: str, value: Any) -> str:
@@ -795,7 +796,8 @@ class OracleHost(Host):
         """This thread's instance (made on first use, and again after a trap)."""
         instance = getattr(self.local, "instance", None)
         if instance is not None:
-            return instance
+            result: _Instance = instance
+            return result
         instance = _Instance(self.limits.timeout)
         self.local.instance = instance
         store = wasmtime.Store(self.engine)

@@ -170,7 +170,8 @@ def own_check(session: Any, where: str, obj: Any, cls: Any, moved: set[int]) -> 
     if id(obj) in moved:
         raise ValueError(f"{where}: this {cls.__name__} is given to the guest twice in one call")
     moved.add(id(obj))
-    return obj
+    result: GuestResource = obj
+    return result
 
 
 def give(session: Any, table: HandleTable, obj: GuestResource) -> int:
@@ -181,7 +182,8 @@ def give(session: Any, table: HandleTable, obj: GuestResource) -> int:
 
 def take(session: Any, table: HandleTable, handle: int, cls: type) -> GuestResource:
     """Lift an `own<R>` the guest hands out: take its handle out of the table."""
-    return cls._adopt(session, table.remove(handle))  # type: ignore[attr-defined]
+    result: GuestResource = cls._adopt(session, table.remove(handle))  # type: ignore[attr-defined]
+    return result
 
 
 def hosted_check(where: str, obj: Any, cls: type) -> Any:

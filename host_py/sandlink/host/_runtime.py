@@ -39,19 +39,21 @@ def float_bits(where: str, value: Any, kind: str) -> int:
     ):
         raise TypeError(f"{where} must be a float ({kind}), not {type(value).__name__}")
     try:
-        if kind == "f32":
-            return _U32.unpack(_F32.pack(value))[0]
-        return _U64.unpack(_F64.pack(value))[0]
+        packed = _F32.pack(value) if kind == "f32" else _F64.pack(value)
+        bits: int = (_U32 if kind == "f32" else _U64).unpack(packed)[0]
+        return bits
     except (OverflowError, struct.error):
         raise OverflowError(f"{where}={value!r} is out of range for {kind}") from None
 
 
 def bits_f32(bits: int) -> float:
-    return _F32.unpack(_U32.pack(bits & 0xFFFF_FFFF))[0]
+    result: float = _F32.unpack(_U32.pack(bits & 0xFFFF_FFFF))[0]
+    return result
 
 
 def bits_f64(bits: int) -> float:
-    return _F64.unpack(_U64.pack(bits))[0]
+    result: float = _F64.unpack(_U64.pack(bits))[0]
+    return result
 
 
 def char_code(where: str, value: Any) -> int:
@@ -147,19 +149,19 @@ def pack_numbers(where: str, value: Any, code: str, kind: str) -> bytes:
     raise AssertionError("a list that does not pack has a bad element")
 
 
-def sequence(where: str, value: Any) -> list | tuple:
+def sequence(where: str, value: Any) -> list[Any] | tuple[Any, ...]:
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{where} must be a list, not {type(value).__name__}")
     return value
 
 
-def tuple_of(where: str, value: Any, n: int) -> list | tuple:
+def tuple_of(where: str, value: Any, n: int) -> list[Any] | tuple[Any, ...]:
     if not isinstance(value, (tuple, list)) or len(value) != n:
         raise TypeError(f"{where} must be a tuple of {n} values")
     return value
 
 
-def fields_of(where: str, value: Any, cls: type, attrs: tuple[str, ...]) -> tuple:
+def fields_of(where: str, value: Any, cls: type, attrs: tuple[str, ...]) -> tuple[Any, ...]:
     try:
         return tuple(getattr(value, a) for a in attrs)
     except AttributeError:

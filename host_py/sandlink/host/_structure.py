@@ -335,7 +335,8 @@ def _member(cls: type, fn: Function) -> Callable[..., Any]:
     target = getattr(cls, fn.name, None)
     if not callable(target):
         raise ValueError(f"imports: {cls.__name__} has no {fn.kind} {fn.name!r} (for {fn.where})")
-    return target
+    result: Callable[..., Any] = target
+    return result
 
 
 def host_resources(functions: Sequence[Function]) -> list[ResourceType]:

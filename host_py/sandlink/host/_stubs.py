@@ -13,6 +13,7 @@ type-checks every call. Names are the Python spellings the host exposes (`_struc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ._exports import bare_name
 from ._structure import Function, Structure, host_resources, python_name
@@ -130,7 +131,7 @@ def _resource(name: str, functions: list[Function]) -> list[str]:
     return lines
 
 
-def _params(params: Iterable) -> list[str]:
+def _params(params: Iterable[Any]) -> list[str]:
     return [f"{p.name}: {p.type.annotation()}" for p in params]
 
 

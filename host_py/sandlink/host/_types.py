@@ -75,14 +75,14 @@ class ValType:
         """The type of its Python values, as an annotation (`sandlink.Ok` is `Ok`)."""
         return "Any"
 
-    def accel_spec(self) -> tuple:
+    def accel_spec(self) -> tuple[Any, ...]:
         """The type for the compiled call path (`sandlink.host._accel`): `(kind, size,
         alignment, flat length, *details)`; its layout stays defined here."""
         return (self.kind_name, self.size, self.alignment, len(self.flat), *self.accel_details())
 
     kind_name = ""
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return ()
 
     def compiles(self) -> bool:
@@ -212,7 +212,7 @@ class Int(_Scalar):
     __slots__ = ("kind",)
     kind_name = "int"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return (self.kind,)
 
     def __init__(self, kind: str) -> None:
@@ -257,7 +257,7 @@ class Float(_Scalar):
     __slots__ = ("kind",)
     kind_name = "float"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return (self.kind,)
 
     def __init__(self, kind: str) -> None:
@@ -399,7 +399,7 @@ class List(ValType):
     __slots__ = ("element",)
     kind_name = "list"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         packed = self.packed_code
         return (
             self.element.accel_spec(),
@@ -537,7 +537,7 @@ class Record(ValType):
     __slots__ = ("cls", "fields", "name")
     kind_name = "record"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         attrs = tuple(a for a, _, _ in self.fields)
         fields = tuple(f.accel_spec() for _, _, f in self.fields)
         return (self.cls, attrs, fields, _fillable(self.cls, attrs))
@@ -598,7 +598,7 @@ class Tuple(ValType):
     __slots__ = ("elements",)
     kind_name = "tuple"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return (tuple(e.accel_spec() for e in self.elements),)
 
     def __init__(self, elements: tuple[ValType, ...]) -> None:
@@ -650,7 +650,7 @@ class Flags(ValType):
     __slots__ = ("name", "names")
     kind_name = "flags"
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return (self.names, {n: i for i, n in enumerate(self.names)})
 
     def __init__(self, names: tuple[str, ...], name: str | None = None) -> None:
@@ -714,11 +714,11 @@ class _Cases(ValType):
     def children(self) -> tuple[ValType, ...]:
         return tuple(p for _, p in self.cases if p is not None)
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         cases = tuple((c, None if t is None else t.accel_spec()) for c, t in self.cases)
         index = {c: i for i, (c, _) in enumerate(self.cases)}
-        disc = struct.calcsize(self.disc_code)  # type: ignore[attr-defined]
-        offset = self.payload_offset  # type: ignore[attr-defined]
+        disc = struct.calcsize(self.disc_code)
+        offset = self.payload_offset
         return (disc, offset, cases, index, self.describe())
 
     def _layout_cases(self) -> None:
@@ -996,10 +996,10 @@ class _Handle(ValType):
     def cls(self, em: Emitter) -> str:
         return em.const(self.resource.cls, "C")
 
-    def accel_details(self) -> tuple:
+    def accel_details(self) -> tuple[Any, ...]:
         return (self.resource.index, self.resource.cls)
 
-    def accel_spec(self) -> tuple:
+    def accel_spec(self) -> tuple[Any, ...]:
         spec = super().accel_spec()
         # A resource the host implements: its table, and the user's class (held strongly).
         return spec if self.resource.defined else (f"hosted-{spec[0]}", *spec[1:])

@@ -40,7 +40,8 @@ class Wasi:
         stdin: bytes | bytearray | memoryview | None = None,
         stdout: Output = None,
         stderr: Output = None,
-        preopens: Mapping[str, str | os.PathLike | tuple[str | os.PathLike, str]] | None = None,
+        preopens: Mapping[str, str | os.PathLike[str] | tuple[str | os.PathLike[str], str]]
+        | None = None,
     ) -> None:
         if isinstance(args, (str, bytes)) or not all(isinstance(a, str) for a in args):
             raise TypeError("Wasi(args=...) must be a sequence of str")

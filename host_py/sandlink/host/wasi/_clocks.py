@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .._records import record
 from ._io import Pollable
@@ -36,7 +37,7 @@ def wall_resolution() -> Datetime:
     return datetime(max(1, round(time.get_clock_info("time").resolution * 1e9)))
 
 
-def subscriptions(bound: float | None) -> tuple:
+def subscriptions(bound: float | None) -> tuple[Any, ...]:
     """`subscribe-instant` and `subscribe-duration`, whose waits stop at `bound` seconds."""
 
     def subscribe_instant(when: int) -> Pollable:

@@ -423,7 +423,8 @@ def _set_times(fd: int, atime: Any, mtime: Any) -> None:
             return now
         if new.value.nanoseconds >= 1_000_000_000:
             raise PathError("invalid")
-        return new.value.seconds * 1_000_000_000 + new.value.nanoseconds
+        result: int = new.value.seconds * 1_000_000_000 + new.value.nanoseconds
+        return result
 
     os.utime(fd, ns=(pick(atime, st.st_atime_ns), pick(mtime, st.st_mtime_ns)))
 
