@@ -1,6 +1,7 @@
-"""Type checks of `just lint`, all `mypy --strict`: the package itself, and what users
-type-check against it: the README's usage example, the stubs `sandlink stubs` writes for
-the bundled component and for a WASI component, and code using such a stub."""
+"""Type checks of `just lint`: the package itself (`mypy --strict` and pyright), and, with
+`mypy --strict`, what users type-check against it: the README's usage example, the stubs
+`sandlink stubs` writes for the bundled component and for a WASI component, and code using
+such a stub."""
 
 from __future__ import annotations
 
@@ -49,7 +50,19 @@ def main() -> None:
         users = subprocess.run(
             [*mypy, "--strict", "--follow-imports=silent", *files], cwd=out, env=env
         )
-        sys.exit(package.returncode or users.returncode)
+        pyright = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pyright",
+                "--pythonversion",
+                "3.10",
+                "--pythonpath",
+                sys.executable,
+                str(ROOT / "host_py" / "sandlink"),
+            ],
+        )
+        sys.exit(package.returncode or users.returncode or pyright.returncode)
 
 
 if __name__ == "__main__":

@@ -373,6 +373,8 @@ class NativeExports:
             lines.append(f"    return {None if result is None else value}")
         else:
             function.restype = ctypes.c_int32
+            out_type: Any = None
+            lift = ""
             if result is not None:
                 out_type = types.c_type(result)
                 argtypes.append(ctypes.POINTER(out_type))

@@ -10,7 +10,7 @@ RENAMED = {"component": "oracle"}  # old name -> new name
 
 def backend(name: object, known: Sequence[str]) -> str:
     """`name` as a current backend name; ValueError for an unknown one."""
-    if name in RENAMED:
+    if isinstance(name, str) and name in RENAMED:
         new = RENAMED[name]
         warnings.warn(f"backend {name!r} is now called {new!r}", DeprecationWarning, stacklevel=3)
         name = new

@@ -28,12 +28,13 @@ from . import _ffi
 # The builtin module (`_sha2` from Python 3.12, `_sha256` before): importing hashlib, which
 # loads OpenSSL, costs milliseconds at startup.
 try:
-    from _sha2 import sha256 as sha256  # type: ignore[import-not-found]
+    from _sha2 import sha256 as _builtin  # type: ignore[import-not-found]
 except ImportError:
     try:
-        from _sha256 import sha256 as sha256  # type: ignore[import-not-found,unused-ignore]
+        from _sha256 import sha256 as _builtin  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - other Pythons
-        from hashlib import sha256
+        from hashlib import sha256 as _builtin
+sha256: Callable[..., Any] = _builtin
 
 T = TypeVar("T")
 _MAGIC = b"sandlink-cache-2\n"

@@ -24,7 +24,7 @@ def document(function: Any, doc: str) -> None:
     from ._ffi import accel
 
     export = getattr(function, "__self__", None)
-    if accel is not None and isinstance(export, accel.Export):
+    if accel is not None and export is not None and isinstance(export, accel.Export):
         export.doc = doc
         return
     inner = getattr(function, "__func__", function)  # a method: its function

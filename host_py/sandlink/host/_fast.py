@@ -662,14 +662,14 @@ class FastHost(Host):
         self.intrinsics: dict[CoreRef, Callable[..., int]] = {}
         self.lowered_abi: list[int | None] = []
         hosted = [r for r in structure.resources if not r.defined]
-        imports = imports or {}
+        given_imports: Mapping[str, Mapping[str, Any]] = imports or {}
         self.wasi: Any = None
         if wasi is not None:  # imported only then: WASI costs nothing to those without it
             from .wasi._context import Context
 
             self.wasi = Context(wasi, limits.timeout, limits.memory)
-            imports = self.wasi.with_imports(structure.imports, hosted, imports)
-        given = resolve_imports(structure.imports, hosted, imports)
+            given_imports = self.wasi.with_imports(structure.imports, hosted, given_imports)
+        given = resolve_imports(structure.imports, hosted, given_imports)
         missing = missing_imports(structure.imports, hosted, given)
         if missing:
             raise SandlinkError(f"missing import: {', '.join(missing)}{wasi_hint(missing, wasi)}")

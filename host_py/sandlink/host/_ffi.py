@@ -20,7 +20,7 @@ _dll = _ffi.dll
 
 
 def _function(name: str, restype: Any, *argtypes: Any) -> Any:
-    fn = _dll[name]
+    fn = _dll[name]  # pyright: ignore[reportIndexIssue]
     fn.restype = restype
     if argtypes:
         fn.argtypes = argtypes
@@ -92,7 +92,7 @@ def engine_address(engine: wasmtime.Engine) -> int:
 
 def library_path() -> Path:
     """The wasmtime shared library wasmtime-py loaded (what compiled artifacts depend on)."""
-    return Path(_dll._name)
+    return Path(_dll._name)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def store_context(store: wasmtime.Store) -> int:

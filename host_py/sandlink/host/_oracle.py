@@ -587,7 +587,7 @@ class _WasiConfig:
             self.stdin_file = tempfile.NamedTemporaryFile(prefix="sandlink-stdin-")
             self.stdin_file.write(wasi.stdin)
             self.stdin_file.flush()
-        self.targets = {
+        self.targets: dict[str, Any] = {
             name: target if target == "inherit" or callable(target) else sink(None, name)
             for name, target in (("stdout", wasi.stdout), ("stderr", wasi.stderr))
         }
@@ -836,16 +836,14 @@ class OracleHost(Host):
         params = fn.params[1:] if this else fn.params
         signature = _signature(params)
 
-        if this:
+        def method(obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+            arguments = {fn.params[0].name: obj, **signature.bind(*args, **kwargs).arguments}
+            return self._invoke(fn, arguments)
 
-            def call(obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-                arguments = {fn.params[0].name: obj, **signature.bind(*args, **kwargs).arguments}
-                return self._invoke(fn, arguments)
+        def function(*args: Any, **kwargs: Any) -> Any:
+            return self._invoke(fn, signature.bind(*args, **kwargs).arguments)
 
-        else:
-
-            def call(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-                return self._invoke(fn, signature.bind(*args, **kwargs).arguments)
+        call = method if this else function
 
         call.__name__ = call.__qualname__ = fn.name
         call.__doc__ = f"Calls `{fn.where}` through wasmtime.component."

@@ -14,7 +14,7 @@ from __future__ import annotations
 import _thread
 from collections.abc import Callable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:  # type checkers know it from their own stubs; nothing imports it at run time
     from typing_extensions import dataclass_transform
@@ -46,8 +46,16 @@ else:
             self.make = default_factory
 
 
+@overload
+def record(cls: T, /) -> T: ...
+
+
+@overload
+def record(*, slots: bool = True) -> Callable[[T], T]: ...
+
+
 @dataclass_transform(frozen_default=True, field_specifiers=(factory,))
-def record(cls: T | None = None, /, *, slots: bool = True) -> Any:
+def record(cls: Any = None, /, *, slots: bool = True) -> Any:
     """Class decorator: the class as a frozen record of its annotated fields (in order; a
     class-level value is the field's default, `factory(f)` a fresh `f()` per instance).
     Methods, class methods and `__post_init__` (run by `__init__`) are kept."""

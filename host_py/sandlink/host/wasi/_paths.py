@@ -34,7 +34,7 @@ _KEEP = 16
 # How an O_NOFOLLOW open refuses a symlink: ELOOP (Linux, macOS), ENOTDIR on Linux when
 # O_DIRECTORY is also set (checked before the symlink), EMLINK (FreeBSD), EFTYPE (NetBSD).
 _LINK_ERRNOS = {errno.ELOOP, errno.ENOTDIR, errno.EMLINK} | (
-    {errno.EFTYPE} if hasattr(errno, "EFTYPE") else set()
+    {getattr(errno, "EFTYPE")} if hasattr(errno, "EFTYPE") else set()  # noqa: B009
 )
 
 _ERRNO_NAMES = {
