@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import check_wheels
+
 ROOT = Path(__file__).resolve().parent.parent
 
 USES_STUB = """\
@@ -28,8 +30,7 @@ name: str = person.name
 
 
 def main() -> None:
-    readme = (ROOT / "README.md").read_text()
-    example = readme.split("## Using it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    example = check_wheels.example()  # (this directory is on the path: a script's own)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         (out / "readme_example.py").write_text(example)

@@ -117,7 +117,7 @@ def signature(fn: Any) -> str:
     result = "None" if fn.result is None else fn.result.annotation()
     if fn.kind == "function":
         return f"{fn.name}({', '.join(params)}) -> {result}"
-    cls = class_name(fn.wit_name[1:].split("]", 1)[1].split(".", 1)[0])
+    cls = class_name(fn.owner)
     if fn.kind == "constructor":
         return f"{cls}({', '.join(params)})"
     if fn.kind == "method":

@@ -91,30 +91,47 @@ def bare_name(interface: str) -> str:
     return interface.rsplit("/", 1)[-1].split("@", 1)[0]
 
 
-def expose(component: Component, items: dict[str | None, dict[str, Any]]) -> dict[str, Namespace]:
-    """Attach `items` (interface or None -> {Python name: function or class}); return the
-    interface namespaces by full interface name."""
+def exposure(items: dict[str | None, dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
+    """The component's own attributes for `items` (interface or None -> {Python name:
+    member}), as (attribute, interface, member name): the top level's members (interface
+    None), each interface's namespace (member None) unless its name is taken, and each
+    interface member no other interface exports and nothing else took."""
+    attributes: list[tuple[str, str | None, str | None]] = [
+        (name, None, name) for name in items.get(None, {})
+    ]
     taken = set(items.get(None, {}))
-    for name, value in items.get(None, {}).items():
-        component._set(name, value)
-    namespaces: dict[str, Namespace] = {}
     counts: dict[str, int] = {}
     for interface, members in items.items():
         if interface is None:
             continue
-        namespace = Namespace(f"interface {interface}")
-        for name, value in members.items():
-            namespace._set(name, value)
+        for name in members:
             counts[name] = counts.get(name, 0) + 1
-        namespaces[interface] = namespace
         short = python_name(bare_name(interface))
         if short not in taken:
-            component._set(short, namespace)
+            attributes.append((short, interface, None))
             taken.add(short)
     for interface, members in items.items():
-        if interface is None:
-            continue
-        for name, value in members.items():
-            if counts[name] == 1 and name not in taken:
-                component._set(name, value)
+        if interface is not None:
+            attributes += [
+                (name, interface, name)
+                for name in members
+                if counts[name] == 1 and name not in taken
+            ]
+    return attributes
+
+
+def expose(component: Component, items: dict[str | None, dict[str, Any]]) -> dict[str, Namespace]:
+    """Attach `items` (interface or None -> {Python name: function or class}); return the
+    interface namespaces by full interface name."""
+    namespaces: dict[str, Namespace] = {}
+    for interface, members in items.items():
+        if interface is not None:
+            namespace = namespaces[interface] = Namespace(f"interface {interface}")
+            for name, value in members.items():
+                namespace._set(name, value)
+    for attribute, interface, member in exposure(items):
+        if member is None:
+            component._set(attribute, namespaces[interface])  # type: ignore[index]
+        else:
+            component._set(attribute, items[interface][member])
     return namespaces

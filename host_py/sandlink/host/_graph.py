@@ -27,6 +27,7 @@ from ._structure import (
     Structure,
     check_supported,
     host_resources,
+    owner_of,
     python_name,
 )
 from ._types import (
@@ -507,8 +508,8 @@ def _collect(
         where = f"{interface}#{name}" if interface else name
         if isinstance(value, _Lifted):
             resource = None
-            if name.startswith("["):
-                resource_name = name[1:].split("]", 1)[1].split(".", 1)[0]
+            resource_name = owner_of(name)
+            if resource_name is not None:
                 resource = scope_types.get(resource_name)
                 if not isinstance(resource, ResourceType):
                     raise SandlinkError(f"invalid component: {where}: no resource {resource_name}")

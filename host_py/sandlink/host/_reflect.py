@@ -12,7 +12,7 @@ from typing import Any
 import wasmtime
 import wasmtime.component as wc
 
-from ._structure import Function, FuncType, Param, python_name
+from ._structure import Function, FuncType, Param, owner_of, python_name
 from ._types import (
     PRIMITIVE_TYPES,
     Borrow,
@@ -93,9 +93,8 @@ class Reflection:
                 for n, t in ty.params
             )
             result = None if ty.result is None else self._type(ty.result, named, f"{where} result")
-            owner = None
-            if name.startswith("["):
-                owner = local.get(name[1:].split("]", 1)[1].split(".", 1)[0])
+            owner_name = owner_of(name)
+            owner = None if owner_name is None else local.get(owner_name)
             out.append(Function(name, interface, FuncType(params, result), resource=owner))
 
     def _resource(self, ty: Any, exported: bool) -> ResourceType:

@@ -39,9 +39,11 @@ def float_bits(where: str, value: Any, kind: str) -> int:
     ):
         raise TypeError(f"{where} must be a float ({kind}), not {type(value).__name__}")
     try:
-        packed = _F32.pack(value) if kind == "f32" else _F64.pack(value)
-        bits: int = (_U32 if kind == "f32" else _U64).unpack(packed)[0]
-        return bits
+        if kind == "f32":
+            single: int = _U32.unpack(_F32.pack(value))[0]
+            return single
+        double: int = _U64.unpack(_F64.pack(value))[0]
+        return double
     except (OverflowError, struct.error):
         raise OverflowError(f"{where}={value!r} is out of range for {kind}") from None
 

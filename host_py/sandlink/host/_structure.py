@@ -134,6 +134,13 @@ class FuncType:
         return CoreType("func", core_params, tuple(results))
 
 
+def owner_of(wit_name: str) -> str | None:
+    """`[method]buffer.len` -> `buffer`; None for a plain function's name."""
+    if not wit_name.startswith("["):
+        return None
+    return wit_name[1:].split("]", 1)[1].split(".", 1)[0]
+
+
 class Function:
     """A function the component exports (`options` are its lift's) or imports."""
 
@@ -160,6 +167,12 @@ class Function:
             self.kind = kind  # constructor, method or static
             _, _, method = rest.partition(".")
             self.name = python_name(method) if method else python_name(rest)
+
+    @property
+    def owner(self) -> str | None:
+        """The WIT name of the resource a constructor, method or static function belongs
+        to (`[method]buffer.len` -> `buffer`); None for a plain function."""
+        return owner_of(self.wit_name)
 
     @property
     def params(self) -> tuple[Param, ...]:
@@ -321,10 +334,8 @@ def resolve_imports(
     for resource, cls in classes:
         resource.cls = cls
         for fn in by_interface[resource.interface]:
-            if fn.kind != "function" and (fn.interface, fn.wit_name) not in given:
-                owner = fn.wit_name[1:].split("]", 1)[1].split(".", 1)[0]
-                if owner == resource.name:
-                    given[(fn.interface, fn.wit_name)] = _member(cls, fn)
+            if fn.owner == resource.name and (fn.interface, fn.wit_name) not in given:
+                given[(fn.interface, fn.wit_name)] = _member(cls, fn)
     return given
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._exports import bare_name
+from ._exports import bare_name, exposure
 from ._structure import Function, Structure, host_resources, python_name
 from ._types import Record, class_name
 
@@ -59,29 +59,13 @@ def stub(structure: Structure, source: str) -> str:
         lines += ["", f"class {_protocol(interface)}(Protocol):", f'    """`{interface}`."""']
         lines += [f"    {m}" for m in members]
     lines += ["", "class Component(Protocol):", '    """What load_component returns."""']
-    lines += [f"    {m}" for m in _exposed(items, structure.interfaces)]
+    lines += [
+        f"    {attribute}: {_protocol(interface)}"  # type: ignore[arg-type]
+        if member is None
+        else f"    {items[interface][member]}"
+        for attribute, interface, member in exposure(items)
+    ] or ["    pass"]
     return "\n".join(lines) + "\n"
-
-
-def _exposed(items: dict[str | None, dict[str, str]], interfaces: list[str]) -> list[str]:
-    """The component's own attributes, as `_exports.expose` sets them: the top level, each
-    interface's namespace (unless its name is taken), and each interface member whose name
-    no other interface exports and nothing else took."""
-    members = list(items.get(None, {}).values())
-    taken = set(items.get(None, {}))
-    counts: dict[str, int] = {}
-    for interface in interfaces:
-        for name in items.get(interface, {}):
-            counts[name] = counts.get(name, 0) + 1
-        short = python_name(bare_name(interface))
-        if short not in taken:
-            members.append(f"{short}: {_protocol(interface)}")
-            taken.add(short)
-    for interface in interfaces:
-        for name, member in items.get(interface, {}).items():
-            if counts[name] == 1 and name not in taken:
-                members.append(member)
-    return members or ["pass"]
 
 
 def _records(functions: Iterable[Function]) -> list[Record]:

@@ -105,8 +105,13 @@ class Descriptor(OwnsFd):
     """`wasi:filesystem/types#descriptor`: a file or directory beneath a preopen."""
 
     def __init__(self, root: Root, base: list[str], fd: int, flags: frozenset[str]) -> None:
-        """Takes over `fd` (closing it if the guest holds too many files already)."""
-        self.hold(root.files, lambda: fd)
+        """Takes over `fd`: closes it if the guest holds too many files already (else its
+        `close()`, or the collector, does)."""
+        try:
+            self.hold(root.files, lambda: fd)
+        except BaseException:
+            os.close(fd)
+            raise
         self.root = root
         self.base = base  # its components below the root (how paths from it resolve)
         self.flags = flags
@@ -269,11 +274,7 @@ class Descriptor(OwnsFd):
         # Non-blocking, and kept so: a FIFO (or device) in a preopen can hang neither the
         # open nor a read (no host call may outlive Limits.timeout); files are unaffected.
         fd, names = self._open(path, "symlink-follow" in path_flags, mode | _NONBLOCK)
-        try:
-            return Ok(Descriptor(self.root, names, fd, flags))
-        except BaseException:
-            os.close(fd)
-            raise
+        return Ok(Descriptor(self.root, names, fd, flags))  # it owns fd, also if it fails
 
     @_checked
     def readlink_at(self, path: str) -> Ok:

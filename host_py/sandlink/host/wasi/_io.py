@@ -221,6 +221,16 @@ class InputStream:
             close()
 
 
+def _permitted(n: int) -> None:
+    """A write of `n` bytes must fit what check-write permits (else the guest broke the
+    stream's contract: a trap)."""
+    if n > CHUNK:
+        raise GuestTrap(
+            f"wasi:io/streams#output-stream.write of {n} bytes: "
+            f"more than check-write permits ({CHUNK})"
+        )
+
+
 class OutputStream:
     """`wasi:io/streams#output-stream`: each write goes straight to `put` (nothing buffered,
     so nothing is lost if the guest never flushes): the user's stdout callable itself, or
@@ -234,11 +244,7 @@ class OutputStream:
         return WRITABLE
 
     def write(self, contents: bytes) -> Ok | Err:
-        if len(contents) > CHUNK:
-            raise GuestTrap(
-                f"wasi:io/streams#output-stream.write of {len(contents)} bytes: "
-                f"more than check-write permits ({CHUNK})"
-            )
+        _permitted(len(contents))
         try:
             self.put(contents)
         except (OSError, OverflowError) as exc:
@@ -253,7 +259,8 @@ class OutputStream:
     blocking_flush = flush
 
     def write_zeroes(self, n: int) -> Ok | Err:
-        return self.write(bytes(min(n, CHUNK + 1)))  # past CHUNK: refused by write
+        _permitted(n)  # before the zeroes are made
+        return self.write(bytes(n))
 
     blocking_write_zeroes_and_flush = write_zeroes
 
